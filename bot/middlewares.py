@@ -1,0 +1,74 @@
+"""Per-update plumbing: one database transaction, and messages sent only after it commits."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.methods import TelegramMethod
+from aiogram.types import TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.inputs import guess_language
+from storage.repositories import UserRepository
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Who:
+    """The Telegram ids of an update, and Telegram's guess at the language."""
+
+    user_id: int
+    chat_id: int
+    guessed_language: str
+
+
+class Outbox(list[TelegramMethod[Any]]):
+    """What a handler wants sent; sent in order once the update's transaction has committed."""
+
+
+class OutboxMiddleware(BaseMiddleware):
+    """Send the handler's messages after the transaction, so a failed commit sends nothing
+    (the citizen then gets an apology from the errors router and can simply retry)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        outbox = data["outbox"] = Outbox()
+        result = await handler(event, data)
+        bot: Bot = data["bot"]
+        for method in outbox:
+            await bot(method)
+        return result
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """One session and one transaction per update; repositories never commit."""
+
+    def __init__(self, session_pool: async_sessionmaker[AsyncSession]) -> None:
+        self.session_pool = session_pool
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.session_pool() as session, session.begin():
+            data["session"] = session
+            return await handler(event, data)
+
+
+class WhoMiddleware(BaseMiddleware):
+    """Put the update's ids (`who`) and the user's language (`lang`) into the handler data."""
+
+    def __init__(self, default_language: str) -> None:
+        self.default_language = default_language
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        chat = data.get("event_chat")
+        if user is None or chat is None:
+            return await handler(event, data)
+        guessed = guess_language(user.language_code, self.default_language)
+        data["who"] = Who(user_id=user.id, chat_id=chat.id, guessed_language=guessed)
+        stored = await UserRepository(data["session"]).get_language(user.id)
+        data["lang"] = stored or guessed
+        return await handler(event, data)

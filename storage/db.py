@@ -1,0 +1,153 @@
+"""Engines, sessions and schema migrations for SQLite (development) and PostgreSQL."""
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, pool
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# SQLite waits this long for another connection's write lock before "database is locked".
+_SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+# Readable Cyrillic and Kazakh in JSON columns, and half the size of \uXXXX escapes.
+_json_serializer = functools.partial(json.dumps, ensure_ascii=False)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """Create the application's engine for a SQLAlchemy async URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(parsed, foreign_keys=True)
+    return create_async_engine(
+        parsed,
+        json_serializer=_json_serializer,
+        # SQL errors must not carry the citizens' words into logs and tracebacks.
+        hide_parameters=True,
+        # Connections die behind NATs and across server restarts; check before use.
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=30,
+    )
+
+
+def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Create the session factory: one session and one transaction per update."""
+    # Objects stay readable after commit: handlers may still use them when replying.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def upgrade_to_head(url: str) -> None:
+    """Apply every pending migration to the database at `url`."""
+    engine = create_migration_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run_upgrade)
+    finally:
+        await engine.dispose()
+
+
+def create_migration_engine(url: str) -> AsyncEngine:
+    """Create a short-lived engine for running migrations (used by upgrade_to_head and env.py)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(parsed, foreign_keys=False, transactional_ddl=True)
+    return create_async_engine(parsed, poolclass=pool.NullPool)
+
+
+async def schema_is_current(engine: AsyncEngine) -> bool:
+    """Tell whether the database is at the newest migration (False if never migrated)."""
+    async with engine.connect() as connection:
+        current = await _current_revisions(connection)
+    return current == set(_script_directory().get_heads())
+
+
+def alembic_config() -> Config:
+    """Build an Alembic config for the package's migrations, independent of the cwd."""
+    config = Config()
+    # Config values go through ConfigParser interpolation: a "%" in the path must be doubled.
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+@functools.cache
+def _script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def _run_upgrade(connection: Connection) -> None:
+    config = alembic_config()
+    # env.py runs the migrations on this connection instead of opening its own.
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def _current_revisions(connection: AsyncConnection) -> set[str]:
+    def current(sync_connection: Connection) -> set[str]:
+        context = MigrationContext.configure(sync_connection)
+        return set(context.get_current_heads())
+
+    return await connection.run_sync(current)
+
+
+def _is_sqlite_file(url: URL) -> bool:
+    return bool(url.database) and url.database != ":memory:" and url.query.get("mode") != "memory"
+
+
+def _create_sqlite_engine(
+    url: URL, *, foreign_keys: bool, transactional_ddl: bool = False
+) -> AsyncEngine:
+    """Create a SQLite engine with per-connection pragmas.
+
+    Migrations run with foreign keys off: batch migrations recreate tables, and dropping a
+    parent table with enforcement on would cascade-delete its children's rows. They also
+    take over BEGIN, so that a failed migration's DDL is rolled back (the sqlite3 driver
+    does not open a transaction for DDL).
+    """
+    is_file = _is_sqlite_file(url)
+    kwargs: dict[str, Any] = {"json_serializer": _json_serializer, "hide_parameters": True}
+    if not is_file:
+        # One shared connection, or each session would see its own empty in-memory database.
+        kwargs["poolclass"] = pool.StaticPool
+    engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if transactional_ddl:
+            dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # Pragmas are per connection (journal_mode is stored in the file, but is cheap).
+            cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+            cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+            if is_file:
+                # Readers do not block the writer. synchronous stays FULL: a citizen who was
+                # given an appeal number must never lose the appeal to a power cut.
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    if transactional_ddl:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine

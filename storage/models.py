@@ -1,0 +1,187 @@
+"""Database tables. Enums are stored as their plain string values (see dialogs.vocabulary).
+
+Text typed by a citizen is stored as unbounded Text: its length is the dialog's business, and
+an appeal must never be lost to a VARCHAR limit that only PostgreSQL enforces.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from dialogs.vocabulary import AppealStatus
+
+# Stable constraint names, so that later migrations can address them on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ENUM_LENGTH = 32
+
+# BIGINT on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY" autoincrements.
+BigIntegerPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is stored in UTC and always read back timezone-aware in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            # A naive time is ambiguous (server-local? Almaty? UTC?): refuse to guess.
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware one")
+        value = value.astimezone(UTC)
+        # SQLite has no time zones and would store the local wall time: drop the (UTC) offset.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UserRow(Base):
+    """A Telegram user who has talked to the bot."""
+
+    __tablename__ = "users"
+
+    # Telegram's user id: assigned by Telegram, never generated here.
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str | None] = mapped_column(String(2))
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DraftRow(Base):
+    """A half-finished intake, so that a conversation survives a restart."""
+
+    __tablename__ = "drafts"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AppealRow(Base):
+    """A submitted appeal."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    # No cascade: an appeal is a record of the Ombudsman's office, not the user's session data.
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(
+        String(ENUM_LENGTH), default=AppealStatus.NEW.value, server_default=AppealStatus.NEW.value
+    )
+    outcome: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    category: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    category_suggested: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    urgent: Mapped[bool] = mapped_column(Boolean, index=True, server_default=false())
+    old_complaint: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    region: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    filer_type: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    relation: Mapped[str | None] = mapped_column(Text)
+    detention_kind: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    institution: Mapped[str | None] = mapped_column(Text)
+    institution_region: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    # The free-text account may itself contain personal and health data.
+    story: Mapped[str] = mapped_column(Text)
+    body_complained: Mapped[str | None] = mapped_column(Text)
+    incident_age: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    incident_date: Mapped[str | None] = mapped_column(Text)
+    prior_complaint: Mapped[str | None] = mapped_column(Text)
+    request: Mapped[str | None] = mapped_column(Text)
+
+    # --- Personal data: to be encrypted at rest (a later issue). Keep these together. ---
+    subject_name: Mapped[str | None] = mapped_column(Text)  # the person the appeal is about
+    full_name: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    iin: Mapped[str | None] = mapped_column(Text)  # individual identification number
+    address: Mapped[str | None] = mapped_column(Text)
+    # --- End of personal data. ---
+
+    confidential: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    attachments: Mapped[list["AttachmentRow"]] = relationship(
+        back_populates="appeal",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="AttachmentRow.id",
+    )
+
+
+class AttachmentRow(Base):
+    """A file sent with an appeal; the file itself stays on Telegram's servers."""
+
+    __tablename__ = "attachments"
+    # Its index also serves lookups by appeal_id alone, so appeal_id needs no index of its own.
+    __table_args__ = (UniqueConstraint("appeal_id", "file_unique_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True, autoincrement=True)
+    appeal_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("appeals.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    # Telegram documents no maximum length for file ids.
+    file_id: Mapped[str] = mapped_column(Text)
+    file_unique_id: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str | None] = mapped_column(String(255))
+    # Telegram allows files over 2 GiB, beyond a 32-bit integer.
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    appeal: Mapped[AppealRow] = relationship(back_populates="attachments")
+
+
+class AppealCounterRow(Base):
+    """The last number given out per prefix and year (see AppealRepository)."""
+
+    __tablename__ = "appeal_counters"
+
+    prefix: Mapped[str] = mapped_column(String(3), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer)

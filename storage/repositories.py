@@ -1,0 +1,278 @@
+"""Data access for the bot. Repositories work inside the caller's transaction.
+
+They may flush, but never begin, commit or roll back: the bot's middleware owns exactly one
+transaction per update, so everything a handler does is saved or discarded together. They
+return domain objects and plain values, never ORM rows.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.appeal import AppealSummary, Attachment, NewAppeal
+from dialogs.vocabulary import (
+    KAZAKHSTAN_TIME,
+    LANGUAGES,
+    REGION_CODES,
+    AppealStatus,
+    Category,
+    Outcome,
+)
+from storage.models import (
+    AppealCounterRow,
+    AppealRow,
+    AttachmentRow,
+    DraftRow,
+    UserRow,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class StoredDraft:
+    """A saved in-progress intake."""
+
+    data: dict[str, Any]
+    revision: int
+    updated_at: datetime
+
+
+def _insert(session: AsyncSession) -> Callable[..., Any]:
+    """Return the dialect's INSERT construct, which supports ON CONFLICT and RETURNING."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"unsupported database dialect: {name}")
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+
+
+class UserRepository:
+    """Per-user settings: interface language and consent to data processing."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_language(self, user_id: int) -> str | None:
+        """Return the user's chosen language, or None if none was chosen."""
+        return await self._session.scalar(select(UserRow.language).where(UserRow.id == user_id))
+
+    async def ensure(self, user_id: int) -> None:
+        """Create the user's row if it does not exist yet."""
+        now = utcnow()
+        statement = (
+            _insert(self._session)(UserRow)
+            .values(id=user_id, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=[UserRow.id])
+        )
+        await self._session.execute(statement)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Store the user's interface language (one of dialogs.vocabulary.LANGUAGES)."""
+        if language not in LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}; expected one of {LANGUAGES}")
+        await self._upsert(user_id, language=language)
+
+    async def set_consent(self, user_id: int, at: datetime | None) -> None:
+        """Record when the user consented to data processing, or None to withdraw it."""
+        if at is not None:
+            _require_aware(at, "at")
+        await self._upsert(user_id, consent_at=at)
+
+    async def get_consent(self, user_id: int) -> datetime | None:
+        """Return when the user consented to data processing, or None."""
+        return await self._session.scalar(select(UserRow.consent_at).where(UserRow.id == user_id))
+
+    async def _upsert(self, user_id: int, **values: Any) -> None:
+        # One statement, so two updates from the same new user cannot both try to insert.
+        now = utcnow()
+        statement = _insert(self._session)(UserRow).values(
+            id=user_id, created_at=now, updated_at=now, **values
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[UserRow.id], set_={**values, "updated_at": now}
+        )
+        await self._session.execute(statement)
+
+
+class DraftRepository:
+    """The in-progress intake of each user (at most one)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def load(self, user_id: int) -> StoredDraft | None:
+        """Return the user's saved draft, or None."""
+        statement = select(DraftRow.data, DraftRow.revision, DraftRow.updated_at).where(
+            DraftRow.user_id == user_id
+        )
+        row = (await self._session.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        return StoredDraft(data=row.data, revision=row.revision, updated_at=row.updated_at)
+
+    async def save(self, user_id: int, data: dict[str, Any], revision: int) -> None:
+        """Insert or replace the user's draft (data must be JSON-serialisable)."""
+        await UserRepository(self._session).ensure(user_id)
+        now = utcnow()
+        statement = _insert(self._session)(DraftRow).values(
+            user_id=user_id, data=data, revision=revision, updated_at=now
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[DraftRow.user_id],
+            set_={"data": data, "revision": revision, "updated_at": now},
+        )
+        await self._session.execute(statement)
+
+    async def delete(self, user_id: int) -> None:
+        """Delete the user's draft, if any."""
+        await self._session.execute(
+            delete(DraftRow)
+            .where(DraftRow.user_id == user_id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+class AppealRepository:
+    """Submitted appeals and their numbers."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(self, new: NewAppeal, *, now: datetime) -> str:
+        """Store a finished intake with its attachments and return its new number."""
+        _require_aware(now, "now")
+        _require_aware(new.consent_at, "consent_at")
+        await UserRepository(self._session).ensure(new.user_id)
+        # A custody appeal is handled where the institution is, not where the filer lives.
+        prefix = REGION_CODES[new.institution_region or new.region]
+        # The year of the number is Kazakhstan's, not UTC's: 1 January starts at 00:00 there.
+        number = await self._allocate_number(prefix, now.astimezone(KAZAKHSTAN_TIME).year)
+        row = AppealRow(
+            number=number,
+            user_id=new.user_id,
+            chat_id=new.chat_id,
+            language=new.language,
+            status=AppealStatus.NEW.value,
+            outcome=None,
+            category=new.category.value,
+            category_suggested=_value(new.category_suggested),
+            urgent=new.urgent,
+            old_complaint=new.old_complaint,
+            region=new.region.value,
+            filer_type=new.filer_type.value,
+            relation=new.relation,
+            detention_kind=_value(new.detention_kind),
+            institution=new.institution,
+            institution_region=_value(new.institution_region),
+            story=new.story,
+            body_complained=new.body_complained,
+            incident_age=_value(new.incident_age),
+            incident_date=new.incident_date,
+            prior_complaint=new.prior_complaint,
+            request=new.request,
+            subject_name=new.subject_name,
+            full_name=new.full_name,
+            phone=new.phone,
+            iin=new.iin,
+            address=new.address,
+            confidential=new.confidential,
+            consent_at=new.consent_at,
+            created_at=now,
+            updated_at=now,
+            attachments=[
+                AttachmentRow(
+                    kind=attachment.kind.value,
+                    file_id=attachment.file_id,
+                    file_unique_id=attachment.file_unique_id,
+                    mime_type=attachment.mime_type,
+                    file_size=attachment.file_size,
+                    created_at=now,
+                )
+                for attachment in _unique_attachments(new.attachments)
+            ],
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return number
+
+    async def list_for_user(self, user_id: int, limit: int = 20) -> list[AppealSummary]:
+        """Return the user's appeals, newest first."""
+        statement = (
+            select(
+                AppealRow.number,
+                AppealRow.category,
+                AppealRow.status,
+                AppealRow.outcome,
+                AppealRow.urgent,
+                AppealRow.created_at,
+            )
+            .where(AppealRow.user_id == user_id)
+            .order_by(AppealRow.created_at.desc(), AppealRow.id.desc())
+            .limit(limit)
+        )
+        rows = await self._session.execute(statement)
+        return [
+            AppealSummary(
+                number=row.number,
+                category=Category(row.category),
+                status=AppealStatus(row.status),
+                outcome=Outcome(row.outcome) if row.outcome is not None else None,
+                urgent=row.urgent,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    async def count(self) -> int:
+        """Return the number of stored appeals."""
+        return await self._session.scalar(select(func.count()).select_from(AppealRow)) or 0
+
+    async def _allocate_number(self, prefix: str, year: int) -> str:
+        """Take the next number of the (prefix, year) sequence, e.g. "PAV-2026-000123".
+
+        The upsert is atomic on both backends. On PostgreSQL it locks the counter row until
+        the surrounding transaction ends, so concurrent appeals of one region queue up briefly
+        and get consecutive numbers. The increment is part of the transaction: a rolled-back
+        appeal hands its number to the next one, so show a number only after commit. The
+        counter never goes down, so numbers of later-deleted appeals are not reused either;
+        the sequence may have gaps, and only uniqueness is guaranteed.
+        """
+        statement = (
+            _insert(self._session)(AppealCounterRow)
+            .values(prefix=prefix, year=year, last_value=1)
+            .on_conflict_do_update(
+                index_elements=[AppealCounterRow.prefix, AppealCounterRow.year],
+                set_={"last_value": AppealCounterRow.last_value + 1},
+            )
+            .returning(AppealCounterRow.last_value)
+        )
+        sequence = (await self._session.execute(statement)).scalar_one()
+        return f"{prefix}-{year}-{sequence:06d}"
+
+
+def _value(member: StrEnum | None) -> str | None:
+    """Return an enum member's stored string, keeping None."""
+    return None if member is None else member.value
+
+
+def _unique_attachments(attachments: Iterable[Attachment]) -> list[Attachment]:
+    """Drop re-sent files (same file_unique_id), keeping the first of each."""
+    seen: set[str] = set()
+    unique = []
+    for attachment in attachments:
+        if attachment.file_unique_id not in seen:
+            seen.add(attachment.file_unique_id)
+            unique.append(attachment)
+    return unique
