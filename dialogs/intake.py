@@ -8,7 +8,7 @@ come back. The same inputs always give the same outputs, which is what the tests
 import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -232,6 +232,15 @@ def new_state(ctx: Context) -> IntakeState:
 
 def advance(state: IntakeState | None, event: Event, ctx: Context) -> Transition:
     """Apply one citizen input to the draft and say what to show next."""
+    t = _advance(state, event, ctx)
+    if not t.accepted and state is not None:
+        # A refused input leaves the draft exactly as it was (not even a new revision), so the
+        # buttons already on screen stay valid.
+        return replace(t, state=state)
+    return t
+
+
+def _advance(state: IntakeState | None, event: Event, ctx: Context) -> Transition:
     if state is None:
         if isinstance(event, Cancel):
             return Transition(None, (Reply((Text("cancel-nothing"),)),), accepted=False)
@@ -516,8 +525,10 @@ def _on_summary(s: IntakeState, step: Step, event: Event, ctx: Context) -> Trans
             return Transition(s, (Reply((Text("summary-missing"),)), view(s, ctx)))
         return Transition(None, (), submit=build_appeal(s, ctx))
     if value and value.startswith(EDIT_PREFIX):
-        group = Group(value.removeprefix(EDIT_PREFIX))
-        first = next(x for x in STEPS if x.group is group and x.when(s.answers))
+        steps = _group_steps(s, value.removeprefix(EDIT_PREFIX))
+        if not steps:
+            raise _Invalid("input-use-buttons")
+        first, group = steps[0], steps[0].group
         s.history.append(s.step)
         s.edit_group = group.value
         s.step = first.id
@@ -536,6 +547,11 @@ _HANDLERS: dict[Kind, Callable[..., list[Reply] | Transition]] = {
     Kind.IIN: _on_iin,
     Kind.SUMMARY: _on_summary,
 }
+
+
+def _group_steps(s: IntakeState, group: str) -> list[Step]:
+    """The steps of a group that apply to this draft (a custody appeal has no region step)."""
+    return [x for x in STEPS if x.group.value == group and x.when(s.answers)]
 
 
 def _required_missing(s: IntakeState, step: Step) -> bool:
@@ -864,7 +880,11 @@ def _summary_view(s: IntakeState, step: Step, ctx: Context):
     if s.old_complaint:
         lines.append(Text("summary-old"))
     parts = [Text("ask-summary"), Text("summary-lines", {"lines": tuple(lines)})]
-    edits = [_btn(f"button-edit-{g.value}", EDIT_PREFIX + g.value) for g in EDIT_GROUPS]
+    edits = [
+        _btn(f"button-edit-{g.value}", EDIT_PREFIX + g.value)
+        for g in EDIT_GROUPS
+        if _group_steps(s, g.value)
+    ]
     rows = ((_btn("button-submit", SUBMIT),), *_rows(edits, 2))
     return parts, rows
 

@@ -116,13 +116,10 @@ def _describe(value: object) -> str:
 
 
 def _visible_length(text: str, parse_mode: object) -> int:
-    """Approximate a text's length after Telegram parses its markup.
-
-    HTML: tags are stripped and entities unescaped. Markdown and MarkdownV2: an escaped character
-    counts once, link targets and the markup characters are not counted, so literal ``*``/``_``
-    are under-counted. Both approximations err towards accepting a text Telegram might reject,
-    never the other way round.
-    """
+    """Approximate a text's length after Telegram parses its parse_mode markup."""
+    # HTML: tags are stripped and entities unescaped. Markdown(V2): an escaped character counts
+    # once, link targets and markup characters are not counted, so a literal * or _ is missed.
+    # Both err towards accepting a text Telegram might reject, never the other way round.
     if parse_mode == "HTML":
         return len(html.unescape(re.sub(r"<[^>]*>", "", text)))
     if parse_mode in ("Markdown", "MarkdownV2"):

@@ -2,6 +2,7 @@
 session, driven by simulated citizens."""
 
 import itertools
+import os
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -82,7 +83,7 @@ class Harness:
 
     def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
         """The bot's messages in a chat as they stand now (edits applied), oldest first."""
-        stored = self.recording._messages  # the recording session's model of the chat
+        stored = self.recording.messages  # the recording session's model of the chat
         return [m for (c, _), m in sorted(stored.items()) if c == chat_id]
 
 
@@ -210,3 +211,14 @@ def harness(session_pool: async_sessionmaker[AsyncSession]) -> Iterator[Harness]
     yield h
     # Whatever the test checked, every request the bot sent must be one the Bot API accepts.
     assert h.recording.violations == [], h.recording.violations
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """In CI (REQUIRE_SERVICES=1) a skipped postgres or redis test is a failure, not a pass."""
+    report = yield
+    needs_service = any(any(item.iter_markers(name)) for name in ("postgres", "redis"))
+    if report.skipped and os.environ.get("REQUIRE_SERVICES") == "1" and needs_service:
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid}: skipped although CI requires its service"
+    return report

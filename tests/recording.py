@@ -109,15 +109,13 @@ def _returns_message(annotation: Any) -> bool:
     return annotation is Message or Message in get_args(annotation)
 
 
+# Answers come from queue_result/queue_error/queue_api_error (first in, first out per method)
+# or are made up: sent messages get per-chat message ids and echo the request's text, caption,
+# media and inline keyboard; edits and deletions update the stored messages; bool methods return
+# True; getMe returns the bot user "test_bot"; anything else gets the smallest valid object.
+# Every answer goes through check_response like a real reply, so objects are bound to the bot.
 class RecordingSession(BaseSession):
-    """Records and validates each request instead of sending it, and answers plausibly.
-
-    Answers come from ``queue_result``/``queue_error``/``queue_api_error`` (first in, first out
-    per method) or else are made up: sent messages get per-chat message ids and echo the
-    request's text, caption, media and inline keyboard; edits update the stored message;
-    bool methods return True; getMe returns the bot user ``test_bot``; other methods get the
-    smallest valid object. Every answer goes through ``check_response`` like a real reply.
-    """
+    """An aiogram session that records and validates each request instead of sending it."""
 
     def __init__(self, spec: BotApiSpec | None = None, **kwargs: Any) -> None:
         """Create a session validating against ``spec`` (default: the vendored api.json)."""
@@ -267,8 +265,8 @@ class RecordingSession(BaseSession):
             return self._bot_user(bot)
         if name == "getFile":
             file_id = params.get("file_id", "")
-            result = {"file_id": file_id, "file_unique_id": f"unique-{file_id}"}
-            result["file_path"] = file_id
+            # The file_id doubles as the file_path, so queue_file(file_id, ...) serves downloads.
+            result = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_path": file_id}
             if file_id in self._files:
                 result["file_size"] = len(self._files[file_id])
             return result
