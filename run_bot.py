@@ -48,9 +48,7 @@ async def run(settings: Settings) -> int:
             default_language=settings.default_language,
         )
         assert settings.bot_token is not None
-        bot = build_bot(
-            settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base
-        )
+        bot = build_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)
         log.info("bot starting (long polling)")
         async with bot.session:
             await dp.start_polling(bot)

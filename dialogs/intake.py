@@ -30,7 +30,6 @@ from dialogs.script import (
     STEPS,
     STORY_DONE,
     SUBMIT,
-    Group,
     Kind,
     Step,
 )

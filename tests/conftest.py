@@ -2,8 +2,8 @@
 session, driven by simulated citizens."""
 
 import itertools
-import os
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -67,16 +67,16 @@ class Harness:
 
     def new_dispatcher(self) -> Dispatcher:
         """A fresh dispatcher on the same database: what a restarted process would have."""
-        return build_dispatcher(
-            session_pool=self.session_pool, understanding=self.understanding
-        )
+        return build_dispatcher(session_pool=self.session_pool, understanding=self.understanding)
 
     def restart(self) -> None:
         self.dp = self.new_dispatcher()
 
     async def feed(self, payload: dict[str, Any]) -> None:
         payload = {"update_id": next(self._update_ids), **payload}
-        await self.dp.feed_update(self.bot, Update.model_validate(payload, context={"bot": self.bot}))
+        await self.dp.feed_update(
+            self.bot, Update.model_validate(payload, context={"bot": self.bot})
+        )
 
     def citizen(self, user_id: int = 1001, language_code: str | None = "ru") -> "Citizen":
         return Citizen(self, user_id, language_code)
@@ -128,8 +128,13 @@ class Citizen:
     async def photo(self, unique: str = "ph1", caption: str | None = None) -> list[str]:
         sizes = [
             {"file_id": f"{unique}-s", "file_unique_id": f"{unique}s", "width": 90, "height": 90},
-            {"file_id": unique, "file_unique_id": unique, "width": 800, "height": 600,
-             "file_size": 50_000},
+            {
+                "file_id": unique,
+                "file_unique_id": unique,
+                "width": 800,
+                "height": 600,
+                "file_size": 50_000,
+            },
         ]
         extra = {"caption": caption} if caption else {}
         return await self._feed({"message": self._message(photo=sizes, **extra)})
@@ -139,13 +144,25 @@ class Citizen:
         return await self._feed({"message": self._message(voice=voice)})
 
     async def document(self, mime: str, size: int = 1000, unique: str = "d1") -> list[str]:
-        doc = {"file_id": unique, "file_unique_id": unique, "mime_type": mime,
-               "file_size": size, "file_name": "f"}
+        doc = {
+            "file_id": unique,
+            "file_unique_id": unique,
+            "mime_type": mime,
+            "file_size": size,
+            "file_name": "f",
+        }
         return await self._feed({"message": self._message(document=doc)})
 
     async def sticker(self) -> list[str]:
-        sticker = {"file_id": "st", "file_unique_id": "st", "type": "regular", "width": 512,
-                   "height": 512, "is_animated": False, "is_video": False}
+        sticker = {
+            "file_id": "st",
+            "file_unique_id": "st",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
         return await self._feed({"message": self._message(sticker=sticker)})
 
     # --- what the citizen sees ---

@@ -16,8 +16,17 @@ ALLOWED: dict[str, set[str]] = {
     "storage": {"dialogs", "sqlalchemy", "alembic"},
     "sandbox": {"aiohttp", "yarl", "multidict"},
     "bot": {
-        "dialogs", "nlu", "storage", "aiogram", "sqlalchemy", "fluent", "phonenumbers",
-        "pydantic", "pydantic_settings", "aiohttp", "magic_filter",
+        "dialogs",
+        "nlu",
+        "storage",
+        "aiogram",
+        "sqlalchemy",
+        "fluent",
+        "phonenumbers",
+        "pydantic",
+        "pydantic_settings",
+        "aiohttp",
+        "magic_filter",
     },
 }
 

@@ -57,7 +57,9 @@ def keys_the_code_needs() -> set[str]:
         if step.kind not in (Kind.CATEGORY, Kind.REGION):
             keys |= {step.label_key(v) for v in step.choices}
     # Literal keys written in the code: Text("key"...), texts.get(lang, "key"...), _btn("key"...)
-    pattern = re.compile(r"""(?:Text|_btn|\.get\(\s*\w+(?:\.\w+)?,)\(?\s*["']([a-z][a-z0-9-]+)["']""")
+    pattern = re.compile(
+        r"""(?:Text|_btn|\.get\(\s*\w+(?:\.\w+)?,)\(?\s*["']([a-z][a-z0-9-]+)["']"""
+    )
     for package in ("bot", "dialogs"):
         for path in (ROOT / package).rglob("*.py"):
             keys |= set(pattern.findall(path.read_text(encoding="utf-8")))
@@ -81,7 +83,8 @@ def test_every_text_renders_to_valid_html_for_telegram():
     for lang in LANGUAGES:
         for key, variables in ALL[lang].items():
             rendered = texts.get(lang, key, **dict.fromkeys(variables, 5))
-            assert rendered and rendered != key
+            assert rendered
+            assert rendered != key
             stripped = re.sub(r"</?(b|i)>", "", rendered)
             assert not re.search(r"[<>]|&(?!(lt|gt|amp|quot);)", stripped), (lang, key)
             assert len(rendered) <= 4096, (lang, key)

@@ -64,19 +64,24 @@ async def test_a_full_intake_ends_with_a_registered_appeal_and_its_number(harnes
     receipt = "\n".join(sent)
     assert t(lang, "submitted-next") in receipt
     number = NUMBER.search(receipt)
-    assert number and number.group(1) == "PAV" and number.group(3) == "000001"
+    assert number
+    assert number.group(1) == "PAV"
+    assert number.group(3) == "000001"
     assert "15" in receipt  # the response time, from data
     [row] = await appeals(harness)
     assert row.number == number.group(0)
     assert (row.category, row.region, row.filer_type) == ("labour", "pavlodar", "self")
     assert row.language == lang
-    assert row.phone == "+77012345678" and row.iin == VALID_IIN
+    assert row.phone == "+77012345678"
+    assert row.iin == VALID_IIN
     assert row.full_name == "Айгерим Нурланқызы Сәрсенова"
-    assert row.consent_at is not None and not row.urgent
+    assert row.consent_at is not None
+    assert not row.urgent
     async with harness.session_pool() as s:
         assert await s.scalar(select(func.count()).select_from(DraftRow)) == 0
         user = await s.get(UserRow, c.user_id)
-        assert user.language == lang and user.consent_at is not None
+        assert user.language == lang
+        assert user.consent_at is not None
 
 
 async def test_status_lists_the_citizens_appeals(harness):
@@ -85,10 +90,12 @@ async def test_status_lists_the_citizens_appeals(harness):
     await c.click(t("en", "button-submit"))
     [number] = [r.number for r in await appeals(harness)]
     [status] = await c.send("/status")
-    assert number in status and t("en", "status-new") in status
+    assert number in status
+    assert t("en", "status-new") in status
     other = harness.citizen(user_id=2002, language_code="en")
     [empty] = await other.send("/status")
-    assert number not in empty and empty == t("en", "status-empty")
+    assert number not in empty
+    assert empty == t("en", "status-empty")
 
 
 async def test_filing_for_a_person_in_custody_routes_by_the_institution(harness):
@@ -118,15 +125,20 @@ async def test_filing_for_a_person_in_custody_routes_by_the_institution(harness)
     await c.send("Караганда, ул. Абая 5")
     await c.click(t("ru", "choice-confidential-yes"))
     summary = c.last_text()
-    assert "ЕЦ-166/11" in summary and t("ru", "region-karaganda") in summary
+    assert "ЕЦ-166/11" in summary
+    assert t("ru", "region-karaganda") in summary
     sent = await c.click(t("ru", "button-submit"))
     assert NUMBER.search("\n".join(sent)).group(1) == "KAR"
     [row] = await appeals(harness)
-    assert row.filer_type == "custody" and row.institution == "ЕЦ-166/11"
+    assert row.filer_type == "custody"
+    assert row.institution == "ЕЦ-166/11"
     assert row.region == row.institution_region == "karaganda"
-    assert row.relation == "parent" and row.detention_kind == "colony"
+    assert row.relation == "parent"
+    assert row.detention_kind == "colony"
     assert row.prior_complaint == "Писала начальнику колонии, ответа нет"
-    assert row.phone == "+77012345678" and row.iin is None and row.confidential
+    assert row.phone == "+77012345678"
+    assert row.iin is None
+    assert row.confidential
     assert row.incident_date == "12.03.2025"
 
 
@@ -140,8 +152,10 @@ async def test_a_story_of_torture_gets_emergency_numbers_at_once_and_is_marked_u
     await c.click(t("kk", "choice-relation-sibling"))
     sent = await c.send("Інімді полиция бөлімінде ұрып-соқты, қазір ауруханада жатыр.")
     emergency = "\n".join(sent)
-    assert t("kk", "urgent-title") in emergency and "102" in emergency
-    assert "11616" in emergency and "111" in emergency  # every emergency line, from data
+    assert t("kk", "urgent-title") in emergency
+    assert "102" in emergency
+    assert "11616" in emergency
+    assert "111" in emergency
     await c.click(t("kk", "category-torture_ill_treatment"))
     await c.click(t("kk", "choice-jurisdiction-continue"))
     await c.click(t("kk", "region-almaty_city"))
@@ -158,8 +172,10 @@ async def test_a_story_of_torture_gets_emergency_numbers_at_once_and_is_marked_u
     sent = await c.click(t("kk", "button-submit"))
     assert t("kk", "submitted-urgent") in "\n".join(sent)
     [row] = await appeals(harness)
-    assert row.urgent and row.category == "torture_ill_treatment"
-    assert row.subject_name == "Ерлан Серікұлы" and row.relation == "sibling"
+    assert row.urgent
+    assert row.category == "torture_ill_treatment"
+    assert row.subject_name == "Ерлан Серікұлы"
+    assert row.relation == "sibling"
 
 
 async def test_choosing_the_torture_category_marks_urgent_even_without_keywords(harness):
@@ -235,7 +251,8 @@ async def test_a_stale_or_double_clicked_button_changes_nothing(harness):
     before = len(c.messages())
     # The same button again (a double click, or an old message): an alert, no new message.
     sent = await c.click(t("en", "choice-consent-agree"), message=consent)
-    assert sent == [] and len(c.messages()) == before
+    assert sent == []
+    assert len(c.messages()) == before
     answer = harness.recording.last_request("answerCallbackQuery")
     assert answer.params["text"] == t("en", "stale-button-alert")
     assert t("en", "ask-filer") in c.last_text()
@@ -268,7 +285,8 @@ async def test_bad_input_gets_a_polite_answer_and_loses_nothing(harness):
     await c.send("Police officers took my phone and did not return it.")
     # A story often comes in several messages: the next one is added, not lost.
     sent = await c.send("And they never gave me any document about it at all.")
-    assert sent[0] == t("en", "story-added") and t("en", "ask-category") in sent[1]
+    assert sent[0] == t("en", "story-added")
+    assert t("en", "ask-category") in sent[1]
     await c.click(t("en", "category-pretrial_investigation"))
     await c.click(t("en", "choice-jurisdiction-continue"))
     sent = await c.send("Narnia")  # not a region
@@ -326,7 +344,8 @@ async def test_the_summary_edits_any_part_and_comes_back(harness):
     await c.click(t("en", "button-keep"))
     await c.click(t("en", "choice-confidential-yes"))
     summary = c.last_text()
-    assert t("en", "region-abay") in summary and "+77020000001" in summary
+    assert t("en", "region-abay") in summary
+    assert "+77020000001" in summary
     sent = await c.click(t("en", "button-submit"))
     assert NUMBER.search("\n".join(sent)).group(1) == "ABA"
 

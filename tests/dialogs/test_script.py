@@ -69,8 +69,14 @@ def explore() -> tuple[set[str], list[IntakeState]]:
         # Answers that change the path (who files, whether complained before) are kept in the
         # key; which region or category was picked does not change the path, so it is not.
         a = state.answers
-        key = (state.step, state.edit_group, a.get("filer"), a.get("prior_complaint"),
-               a.get("consent"), frozenset(a))
+        key = (
+            state.step,
+            state.edit_group,
+            a.get("filer"),
+            a.get("prior_complaint"),
+            a.get("consent"),
+            frozenset(a),
+        )
         if key in seen:
             continue
         seen.add(key)
@@ -87,7 +93,7 @@ STEPS_SEEN, STATES = explore()
 
 
 def test_every_step_of_the_table_is_reachable():
-    assert STEPS_SEEN == {s.id for s in STEPS}
+    assert {s.id for s in STEPS} == STEPS_SEEN
 
 
 def test_from_every_reachable_state_answering_forward_ends_in_a_submission_or_a_stop():
@@ -111,7 +117,9 @@ def test_a_hurried_citizen_submits_a_complete_appeal():
             break
         state = t.state
     assert submitted is not None
-    assert submitted.full_name and submitted.story and submitted.category in Category
+    assert submitted.full_name
+    assert submitted.story
+    assert submitted.category in Category
 
 
 def test_back_from_every_state_returns_to_the_step_before():
@@ -124,12 +132,17 @@ def test_back_from_every_state_returns_to_the_step_before():
 
 def test_a_wrong_answer_never_changes_the_draft():
     for state in STATES:
-        for bad in (Choice("no-such-button"), MediaInput(
-            Attachment(AttachmentKind.PHOTO, "f", "u")) if state.step == "language" else None):
+        for bad in (
+            Choice("no-such-button"),
+            MediaInput(Attachment(AttachmentKind.PHOTO, "f", "u"))
+            if state.step == "language"
+            else None,
+        ):
             if bad is None:
                 continue
             t = advance(state, bad, CTX)
-            assert not t.accepted and t.state == state
+            assert not t.accepted
+            assert t.state == state
 
 
 def test_advance_is_pure_and_does_not_touch_its_input():
@@ -164,7 +177,8 @@ def test_every_category_has_jurisdiction_texts_bodies_and_a_route(category):
     for region in Region:
         for urgent in (False, True):
             r = route(category, region, urgent=urgent)
-            assert r.queue and (not urgent or CENTRAL in (r.queue, *r.copies))
+            assert r.queue
+            assert not urgent or CENTRAL in (r.queue, *r.copies)
 
 
 def test_routing_sends_each_region_to_its_own_queue_and_the_rest_to_central_or_triage():

@@ -155,7 +155,7 @@ submitted =
     Number: <b>{ $number }</b>
     An answer is due within { $days } working days.
 submitted-next = What happens next: the representative of the Ombudsman in your region reads the appeal, may ask you questions here in this chat, and tells you the result. You can see the state of your appeals with /status.
-submitted-urgent = Because your appeal is urgent, it has been sent for priority attention. If someone is in danger right now, call 102.
+submitted-urgent = Your appeal is marked as urgent, so the staff will see it first. If someone is in danger right now, call 102.
 
 ## Buttons and moving around
 
