@@ -58,7 +58,7 @@ def keys_the_code_needs() -> set[str]:
             keys |= {step.label_key(v) for v in step.choices}
     # Literal keys written in the code: Text("key"...), texts.get(lang, "key"...), _btn("key"...)
     pattern = re.compile(
-        r"""(?:Text|_btn|\.get\(\s*\w+(?:\.\w+)?,)\(?\s*["']([a-z][a-z0-9-]+)["']"""
+        r"""(?:Text|_btn|_Invalid|FileRejected|\.get\(\s*\w+(?:\.\w+)?,)\(?\s*["']([a-z][a-z0-9-]+)["']"""
     )
     for package in ("bot", "dialogs"):
         for path in (ROOT / package).rglob("*.py"):

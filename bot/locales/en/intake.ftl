@@ -184,7 +184,6 @@ attachment-too-many = You can attach up to { $max } files. Please send the most 
 unsupported-content = I cannot use this kind of message here. Please write text or use the buttons.
 file-too-large = This file is too large (more than { $max_mb } MB). Please send a smaller one or a photo of it.
 file-wrong-type = I can accept photos, voice messages, videos and documents (PDF, Word, images). Please send the file in one of these forms.
-stale-button = This button is out of date. Here is where we are now.
 stale-button-alert = This button is no longer active.
 error-generic = Sorry, something went wrong on our side. Your answers are saved: please try again in a minute.
 
