@@ -1,30 +1,45 @@
-"""Composition root: read settings, build the store, the NLU and the bot, and run it."""
+"""Composition root: read settings, build the store, the NLU and the bot, and run it.
+
+    python run_bot.py             # long polling (or webhook mode when WEBHOOK_URL is set)
+    python run_bot.py --sandbox   # no Telegram needed: a local Bot API and a chat page
+"""
 
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher
 from bot.flow import Understanding
+from bot.webhook import serve_webhook
 from nlu.urgency import is_urgent
+from sandbox.server import start_sandbox
 from storage.db import create_engine, create_session_pool, schema_is_current, upgrade_to_head
 
 log = logging.getLogger("run_bot")
 
 NO_TOKEN = (
-    "BOT_TOKEN is not set: put the token from @BotFather into a .env file "
-    "(see .env.example) or the environment, then run again."
+    "BOT_TOKEN is not set: put the token from @BotFather into a .env file (see .env.example) "
+    "or the environment, or try the bot without Telegram: python run_bot.py --sandbox"
 )
 NOT_MIGRATED = (
     "The database schema is not up to date: run `alembic upgrade head` "
     "(or set AUTO_MIGRATE=true) and start again."
 )
+SANDBOX_TOKEN = "123456:SANDBOX"
+SANDBOX_DATABASE = "sqlite+aiosqlite:///./sandbox.db"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Ombudsman intake bot")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against a local Bot API sandbox with a chat page (no Telegram, no token)",
+    )
+    parser.add_argument("--port", type=int, default=8081, help="the sandbox's port (0: any)")
     return parser.parse_args(argv)
 
 
@@ -34,7 +49,18 @@ def understanding() -> Understanding:
     return Understanding(suggest=lambda _: (), is_urgent=is_urgent, find_region=lambda _: None)
 
 
-async def run(settings: Settings) -> int:
+async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    api_base, sandbox_runner = settings.telegram_api_base, None
+    if sandbox_port is not None:
+        _, sandbox_runner, port = await start_sandbox(port=sandbox_port)
+        api_base = f"http://127.0.0.1:{port}"
+        print(f"Sandbox ready: open {api_base}/ in a browser. Stop with Ctrl+C.", flush=True)
+
     if settings.auto_migrate:
         await upgrade_to_head(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -47,22 +73,47 @@ async def run(settings: Settings) -> int:
             understanding=understanding(),
             default_language=settings.default_language,
         )
-        assert settings.bot_token is not None
-        bot = build_bot(settings.bot_token.get_secret_value(), api_base=settings.telegram_api_base)
-        log.info("bot starting (long polling)")
+        token = settings.bot_token.get_secret_value() if settings.bot_token else SANDBOX_TOKEN
+        bot = build_bot(token, api_base=api_base)
         async with bot.session:
-            await dp.start_polling(bot)
+            if settings.webhook_url:
+                secret = settings.webhook_secret
+                await serve_webhook(
+                    dp,
+                    bot,
+                    url=settings.webhook_url,
+                    secret=secret.get_secret_value() if secret else None,
+                    host=settings.webhook_host,
+                    port=settings.webhook_port,
+                    stop=stop,
+                )
+            else:
+                await bot.delete_webhook()
+                polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait([polling, stopping], return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not polling.done():
+                    await dp.stop_polling()
+                await polling
+        log.info("bot stopped")
         return 0
     finally:
         await engine.dispose()
+        if sandbox_runner is not None:
+            await sandbox_runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parse_args(argv)
+    args = parse_args(argv)
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if args.sandbox:
+        if "database_url" not in settings.model_fields_set:
+            settings.database_url = SANDBOX_DATABASE  # keep sandbox data apart from real data
+        return asyncio.run(run(settings, sandbox_port=args.port))
     if settings.bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2

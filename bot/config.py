@@ -1,3 +1,5 @@
+import re
+
 """Typed settings, read once at start from the environment and `.env`."""
 
 from pydantic import Field, SecretStr, field_validator
@@ -18,6 +20,12 @@ class Settings(BaseSettings):
     # Where the Bot API lives: Telegram's, a self-hosted telegram-bot-api server, or the
     # local sandbox.
     telegram_api_base: str | None = None
+    # Webhook mode: set WEBHOOK_URL (the public https address Telegram will POST to) and a
+    # WEBHOOK_SECRET; the bot listens on WEBHOOK_HOST:WEBHOOK_PORT behind your proxy.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8080
     default_language: str = Field(default="ru", pattern="^(kk|ru|en)$")
     log_level: str = "INFO"
 
@@ -26,4 +34,14 @@ class Settings(BaseSettings):
     def _reject_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip() in PLACEHOLDER_TOKENS:
             return None
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram accepts only these characters in secret_token.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value

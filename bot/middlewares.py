@@ -1,12 +1,14 @@
 """Per-update plumbing: one database transaction, and messages sent only after it commits."""
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.methods import TelegramMethod
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, TelegramMethod
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +33,12 @@ class Outbox(list[TelegramMethod[Any]]):
     """What a handler wants sent; sent in order once the update's transaction has committed."""
 
 
+# Edits and callback answers only tidy the screen: if Telegram refuses one (the message is
+# already like that, too old, or deleted by the user), the conversation is not affected.
+COSMETIC = (EditMessageReplyMarkup, AnswerCallbackQuery)
+MAX_RETRY_AFTER = 30
+
+
 class OutboxMiddleware(BaseMiddleware):
     """Send the handler's messages after the transaction, so a failed commit sends nothing
     (the citizen then gets an apology from the errors router and can simply retry)."""
@@ -40,8 +48,28 @@ class OutboxMiddleware(BaseMiddleware):
         result = await handler(event, data)
         bot: Bot = data["bot"]
         for method in outbox:
-            await bot(method)
+            await send(bot, method)
         return result
+
+
+async def send(bot: Bot, method: TelegramMethod[Any], attempts: int = 3) -> None:
+    """Send one method, waiting out Telegram's flood control a few times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await bot(method)
+            return
+        except TelegramRetryAfter as e:
+            if attempt == attempts or e.retry_after > MAX_RETRY_AFTER:
+                raise
+            log.warning(
+                "flood control method=%s retry_after=%s", type(method).__name__, e.retry_after
+            )
+            await asyncio.sleep(e.retry_after)
+        except TelegramBadRequest as e:
+            if not isinstance(method, COSMETIC):
+                raise
+            log.info("cosmetic request refused method=%s: %s", type(method).__name__, e.message)
+            return
 
 
 class DbSessionMiddleware(BaseMiddleware):

@@ -393,3 +393,14 @@ async def test_commands_menu_and_help_in_every_language(harness):
     assert commands == {"start", "help", "cancel", "language", "status", "new"}
     c = harness.citizen(language_code="kk")
     assert await c.send("/help") == [t("kk", "help")]
+
+
+async def test_logs_never_contain_what_people_wrote(harness, caplog):
+    caplog.set_level("DEBUG")
+    c = harness.citizen(language_code="en")
+    await file_to_summary(c, "en", story="Secret story about my neighbour Bolat and the police.")
+    await c.click(t("en", "button-submit"))
+    logged = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
+    assert "appeal submitted" in logged  # something was logged: ids
+    for secret in ("Secret story", "Сәрсенова", "7012345678", VALID_IIN, "Ленина"):
+        assert secret not in logged

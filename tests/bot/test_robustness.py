@@ -1,0 +1,71 @@
+"""Failures around the conversation: the database, Telegram's refusals and flood control."""
+
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import SendMessage
+from sqlalchemy import func, select
+
+from bot.texts import Texts
+from storage.db import create_engine, create_session_pool
+from storage.models import DraftRow
+from tests.conftest import Harness
+
+T = Texts()
+
+
+async def test_database_down_gets_a_polite_apology_and_nothing_else(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/none.db")
+    h = Harness(create_session_pool(engine))
+    c = h.citizen(language_code="kk")
+    sent = await c.send("/start")
+    assert sent == [T.get("kk", "error-generic")]
+    assert h.recording.violations == []
+    await engine.dispose()
+
+
+async def test_a_failed_commit_sends_none_of_the_replies(harness, monkeypatch):
+    c = harness.citizen(language_code="en")
+    await c.send("/start")
+    await c.click("English")
+
+    async def broken_save(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("storage.repositories.DraftRepository.save", broken_save)
+    sent = await c.click(T.get("en", "choice-consent-agree"))
+    # Only the apology: the next question is not shown, because nothing was stored.
+    assert sent == [T.get("en", "error-generic")]
+    monkeypatch.undo()
+    # The draft is as it was: the same button works once the database is back.
+    sent = await c.click(T.get("en", "choice-consent-agree"))
+    assert T.get("en", "ask-filer") in sent[-1]
+
+
+async def test_an_edit_telegram_refuses_does_not_disturb_the_conversation(harness):
+    c = harness.citizen(language_code="en")
+    await c.send("/start")
+    harness.recording.queue_api_error(
+        "editMessageReplyMarkup",
+        400,
+        "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same as a current content and reply markup of the message",
+    )
+    sent = await c.click("English")
+    assert T.get("en", "error-generic") not in sent
+    assert T.get("en", "ask-consent").splitlines()[0] in sent[-1]
+
+
+async def test_flood_control_is_waited_out_and_the_message_still_goes(harness):
+    c = harness.citizen(language_code="en")
+    harness.recording.queue_error(
+        "sendMessage",
+        TelegramRetryAfter(
+            method=SendMessage(chat_id=c.user_id, text="x"),
+            message="Too Many Requests",
+            retry_after=0,
+        ),
+    )
+    sent = await c.send("/start")
+    # The first attempt was refused, the second delivered the same text.
+    assert len(sent) == 2 and sent[0] == sent[1] == T.get("en", "ask-language")
+    async with harness.session_pool() as s:
+        assert await s.scalar(select(func.count()).select_from(DraftRow)) == 1
