@@ -1,7 +1,7 @@
 """Composition root: read settings, build the store, the NLU and the bot, and run it.
 
-    python run_bot.py             # long polling (or webhook mode when WEBHOOK_URL is set)
-    python run_bot.py --sandbox   # no Telegram needed: a local Bot API and a chat page
+`python run_bot.py` polls (or serves a webhook when WEBHOOK_URL is set);
+`python run_bot.py --sandbox` needs no Telegram: a local Bot API and a chat page.
 """
 
 import argparse
@@ -13,6 +13,7 @@ import sys
 from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher
 from bot.flow import Understanding
+from bot.logs import configure_logging
 from bot.webhook import serve_webhook
 from nlu.urgency import is_urgent
 from sandbox.server import start_sandbox
@@ -107,9 +108,7 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level)
     if args.sandbox:
         if "database_url" not in settings.model_fields_set:
             settings.database_url = SANDBOX_DATABASE  # keep sandbox data apart from real data

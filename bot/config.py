@@ -1,6 +1,6 @@
-import re
-
 """Typed settings, read once at start from the environment and `.env`."""
+
+import re
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from bot.logs import configure_logging
 from bot.texts import Texts
 from dialogs.vocabulary import Category, Region
 from storage.models import AppealRow, AttachmentRow, DraftRow, UserRow
@@ -396,6 +397,7 @@ async def test_commands_menu_and_help_in_every_language(harness):
 
 
 async def test_logs_never_contain_what_people_wrote(harness, caplog):
+    configure_logging("DEBUG")  # as run_bot.py does, at the chattiest level
     caplog.set_level("DEBUG")
     c = harness.citizen(language_code="en")
     await file_to_summary(c, "en", story="Secret story about my neighbour Bolat and the police.")
