@@ -28,7 +28,12 @@ from dialogs.intake import (
 )
 from dialogs.script import Kind
 from dialogs.vocabulary import Category, Region
-from storage.repositories import AppealRepository, DraftRepository, UserRepository
+from storage.repositories import (
+    AppealRepository,
+    DraftRepository,
+    StoredDraft,
+    UserRepository,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +67,13 @@ class IntakeFlow:
         stored = await DraftRepository(session).load(user_id)
         return IntakeState.from_dict(stored.data) if stored else None
 
-    async def context(self, session: AsyncSession, who: Who) -> Context:
+    async def context(
+        self, session: AsyncSession, who: Who, stored: StoredDraft | None
+    ) -> Context:
+        now = self.clock()
         return Context(
-            now=self.clock(),
+            now=now,
+            idle_seconds=(now - stored.updated_at).total_seconds() if stored else 0.0,
             user_id=who.user_id,
             chat_id=who.chat_id,
             suggest=self.understanding.suggest,
@@ -83,13 +92,18 @@ class IntakeFlow:
         who: Who,
         session: AsyncSession,
         outbox: Outbox,
-        state: IntakeState | None = None,
-        loaded: bool = False,
-    ) -> Transition:
-        """Advance the citizen's draft by one event and queue what to say."""
-        if not loaded:
-            state = await self.load(session, who.user_id)
-        ctx = await self.context(session, who)
+        button: tuple[int, str] | None = None,
+    ) -> Transition | None:
+        """Advance the citizen's draft by one event and queue what to say.
+
+        `button` is the (revision, step) a clicked button was drawn for: if the draft has moved
+        on since (a double click, an old message), nothing happens and None is returned.
+        """
+        stored = await DraftRepository(session).load(who.user_id)
+        state = IntakeState.from_dict(stored.data) if stored else None
+        if button is not None and (state is None or button != (state.revision, state.step)):
+            return None
+        ctx = await self.context(session, who, stored)
         if state is not None and isinstance(event, TextInput):
             event = self.match_label(state, ctx, event)
         transition = advance(state, event, ctx)

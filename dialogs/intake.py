@@ -155,6 +155,8 @@ class Context:
     # Telegram's language_code mapped to ours: only a first guess.
     guessed_language: str = DEFAULT_LANGUAGE
     catalog: Catalog = field(default_factory=load_catalog)
+    # Seconds since the draft was last saved: after a long pause the citizen is welcomed back.
+    idle_seconds: float = 0.0
     confident: float = 0.6
     max_attachments: int = 20
 
@@ -209,6 +211,10 @@ class Transition:
     accepted: bool = True
 
 
+# A draft untouched this long gets a "welcome back" before the answer is taken.
+RESUME_AFTER_SECONDS = 12 * 3600
+
+
 class _Invalid(Exception):
     """The input does not fit the step; carries the polite explanation."""
 
@@ -232,6 +238,9 @@ def new_state(ctx: Context) -> IntakeState:
 def advance(state: IntakeState | None, event: Event, ctx: Context) -> Transition:
     """Apply one citizen input to the draft and say what to show next."""
     t = _advance(state, event, ctx)
+    typed = isinstance(event, TextInput | MediaInput | ContactInput)
+    if typed and state is not None and ctx.idle_seconds >= RESUME_AFTER_SECONDS and t.replies:
+        t = replace(t, replies=(Reply((Text("resume-welcome-back"),)), *t.replies))
     if not t.accepted and state is not None:
         # A refused input leaves the draft exactly as it was (not even a new revision), so the
         # buttons already on screen stay valid.

@@ -47,16 +47,8 @@ async def language_chosen(
     outbox: Outbox,
 ):
     outbox.append(query.answer())
-    state = await flow.load(session, who.user_id)
-    if state is not None:
-        await flow.handle(
-            SetLanguage(callback_data.lang),
-            who=who,
-            session=session,
-            outbox=outbox,
-            state=state,
-            loaded=True,
-        )
+    if await flow.load(session, who.user_id) is not None:
+        await flow.handle(SetLanguage(callback_data.lang), who=who, session=session, outbox=outbox)
         return
     users = UserRepository(session)
     await users.ensure(who.user_id)

@@ -27,36 +27,27 @@ async def button(
     lang: str,
     outbox: Outbox,
 ):
-    state = await flow.load(session, who.user_id)
-    fresh = (
-        state is not None
-        and callback_data.rev == state.revision
-        and callback_data.step == state.step
-    )
     if isinstance(query.message, Message):
         # Take the keyboard off the clicked message: an answered question cannot be answered
         # twice, and old buttons do not clutter the chat.
         outbox.append(
             EditMessageReplyMarkup(chat_id=who.chat_id, message_id=query.message.message_id)
         )
-    if not fresh:
-        log.info("stale button user_id=%s", who.user_id)
-        outbox.insert(
-            0,
-            AnswerCallbackQuery(
-                callback_query_id=query.id, text=texts.get(lang, "stale-button-alert")
-            ),
-        )
-        return
-    outbox.insert(0, AnswerCallbackQuery(callback_query_id=query.id))
-    await flow.handle(
+    done = await flow.handle(
         Choice(callback_data.value),
         who=who,
         session=session,
         outbox=outbox,
-        state=state,
-        loaded=True,
+        button=(callback_data.rev, callback_data.step),
     )
+    if done is None:
+        log.info("stale button user_id=%s", who.user_id)
+        alert = AnswerCallbackQuery(
+            callback_query_id=query.id, text=texts.get(lang, "stale-button-alert")
+        )
+        outbox.insert(0, alert)
+    else:
+        outbox.insert(0, AnswerCallbackQuery(callback_query_id=query.id))
 
 
 async def contact(

@@ -3,6 +3,7 @@ the Bot API spec (see the autouse fixture in conftest)."""
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -406,3 +407,18 @@ async def test_logs_never_contain_what_people_wrote(harness, caplog):
     assert "appeal submitted" in logged  # something was logged: ids
     for secret in ("Secret story", "Сәрсенова", "7012345678", VALID_IIN, "Ленина"):
         assert secret not in logged
+
+
+async def test_coming_back_days_later_is_welcomed_and_the_answer_is_kept(harness):
+    c = harness.citizen(language_code="en")
+    await c.send("/start")
+    await c.click("English")
+    await c.click(t("en", "choice-consent-agree"))
+    await c.click(t("en", "choice-filer-self"))
+    async with harness.session_pool() as s, s.begin():
+        draft = await s.get(DraftRow, c.user_id)
+        draft.updated_at = draft.updated_at - timedelta(days=3)
+    harness.restart()
+    sent = await c.send("The school refuses to accept my son because of his disability.")
+    assert sent[0] == t("en", "resume-welcome-back")
+    assert t("en", "ask-category") in sent[-1]  # the story was taken, not lost

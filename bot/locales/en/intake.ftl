@@ -168,6 +168,7 @@ button-cancel-yes = Yes, delete the draft
 button-cancel-no = No, continue
 resume-ask = You have an unfinished appeal. Do you want to continue it or start over?
 resume-restarted = We start over. The old draft is deleted.
+resume-welcome-back = Welcome back! We continue your unfinished appeal from where you stopped. To start over, send /new.
 cancel-ask = Delete the unfinished appeal? What you wrote will not be kept.
 cancel-done = The draft is deleted. You can start again with /new.
 cancel-nothing = There is nothing to cancel. To start an appeal, send /new.

@@ -1,0 +1,102 @@
+"""python -m nlu predict | evaluate | bench  (see README, "Understanding what people write")."""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from nlu.classifier import CategoryClassifier, data_fingerprint, load_or_train
+from nlu.data import default_files, load_examples
+from nlu.evaluation import cross_validate, evaluate_golden, format_scores, load_golden
+from nlu.service import Nlu
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def predict(_: argparse.Namespace) -> int:
+    nlu = Nlu(load_or_train())
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        if text.strip():
+            print(json.dumps(nlu.analyze(text).to_json(), ensure_ascii=False), flush=True)
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.data] if args.data else default_files()
+    examples = load_examples(paths)
+    print(f"# NLU evaluation\n\ndata: {', '.join(str(p) for p in paths)}\n")
+    print(
+        format_scores(
+            f"{args.folds}-fold stratified cross-validation",
+            cross_validate(examples, folds=args.folds),
+        )
+    )
+    golden = load_golden([Path(p) for p in args.golden] if args.golden else None)
+    if golden:
+        g = evaluate_golden(Nlu(CategoryClassifier.train(examples)), golden)
+        print()
+        print(format_scores("held-out golden set (trained on all the data)", g.categories))
+        print(
+            f"\nurgent: recall {g.urgent_recall:.3f}  precision {g.urgent_precision:.3f}  "
+            f"(n={g.urgent_support})\n"
+            f"region: correct {g.region_accuracy:.3f} of {g.region_support} that name one; "
+            f"{g.region_false} found where none is named\n"
+            f"place of detention: {g.detention_accuracy:.3f}\n"
+            f"language: {g.language_accuracy:.3f}"
+        )
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    paths = default_files()
+    load_or_train(paths)  # make sure the cache exists, so what follows measures a load
+    before = _rss_mb()
+    started = time.perf_counter()
+    nlu = Nlu(load_or_train(paths), cache_size=0)
+    load_s = time.perf_counter() - started
+    texts = [e.text for e in load_examples(paths)]
+    texts = (texts * (args.n // max(len(texts), 1) + 1))[: args.n]
+    for t in texts[:50]:  # warm-up
+        nlu.classifier.rank(t)
+    timings = []
+    for t in texts:
+        s = time.perf_counter()
+        nlu.analyze(t)
+        timings.append((time.perf_counter() - s) * 1000)
+    timings.sort()
+
+    def pick(q: float) -> float:
+        return timings[min(len(timings) - 1, int(q * len(timings)))]
+
+    grown = _rss_mb() - before
+    print(
+        f"model {data_fingerprint(paths)}: load {load_s:.3f} s, memory +{grown:.1f} MB "
+        f"(process {_rss_mb():.0f} MB)\n"
+        f"analyze() over {len(timings)} texts, one at a time: p50 {pick(0.5):.2f} ms, "
+        f"p99 {pick(0.99):.2f} ms, max {timings[-1]:.2f} ms"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nlu")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("predict", help="one text per line on stdin, one JSON object per line out")
+    ev = sub.add_parser("evaluate", help="cross-validation and golden-set report")
+    ev.add_argument("--data", nargs="*", help="nlu.yml files (default: the shipped data)")
+    ev.add_argument("--golden", nargs="*", help="golden YAML files (default: tests/data)")
+    ev.add_argument("--folds", type=int, default=5)
+    be = sub.add_parser("bench", help="latency, load time and memory")
+    be.add_argument("-n", type=int, default=2000)
+    args = parser.parse_args(argv)
+    return {"predict": predict, "evaluate": evaluate, "bench": bench}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

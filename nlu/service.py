@@ -1,0 +1,75 @@
+"""Everything the bot reads from a free-text story, in one place."""
+
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from dialogs.vocabulary import Category, Region
+from nlu.classifier import CategoryClassifier, load_or_train
+from nlu.language import detect_language
+from nlu.places import find_detention_place, find_region
+from nlu.urgency import is_urgent as mentions_urgency
+
+# When the model is this sure a story is about torture, it is urgent even without a keyword:
+# recall first.
+URGENT_TORTURE_PROBABILITY = 0.35
+
+
+@dataclass(frozen=True)
+class Analysis:
+    category: Category
+    confidence: float
+    top: list[tuple[Category, float]]
+    urgent: bool
+    language: str
+    region: Region | None
+    detention_place: str | None
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["top"] = [[c.value, round(p, 4)] for c, p in self.top]
+        data["confidence"] = round(self.confidence, 4)
+        data["region"] = self.region.value if self.region else None
+        return data
+
+
+class Nlu:
+    """Category ranking, urgency, region, place of detention and language of a text."""
+
+    def __init__(self, classifier: CategoryClassifier, cache_size: int = 256) -> None:
+        self.classifier = classifier
+        # The bot asks for the ranking and for urgency of the same story: rank it once.
+        self._ranked: OrderedDict[str, list[tuple[Category, float]]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def rank(self, text: str) -> list[tuple[Category, float]]:
+        if text in self._ranked:
+            self._ranked.move_to_end(text)
+            return self._ranked[text]
+        ranked = self.classifier.rank(text)
+        self._ranked[text] = ranked
+        if len(self._ranked) > self._cache_size:
+            self._ranked.popitem(last=False)
+        return ranked
+
+    def is_urgent(self, text: str) -> bool:
+        if mentions_urgency(text):
+            return True
+        torture = dict(self.rank(text)).get(Category.TORTURE_ILL_TREATMENT, 0.0)
+        return torture >= URGENT_TORTURE_PROBABILITY
+
+    def analyze(self, text: str) -> Analysis:
+        ranked = self.rank(text)
+        return Analysis(
+            category=ranked[0][0],
+            confidence=ranked[0][1],
+            top=ranked[:3],
+            urgent=self.is_urgent(text),
+            language=detect_language(text),
+            region=find_region(text),
+            detention_place=find_detention_place(text),
+        )
+
+
+def load_nlu(cache_dir: Path | None = None) -> Nlu:
+    return Nlu(load_or_train(cache_dir=cache_dir))

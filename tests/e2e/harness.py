@@ -1,0 +1,121 @@
+"""Run the real bot as a user would (a subprocess) and drive it through the sandbox's control
+API over HTTP, the way a person clicks in the chat page."""
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT = 20.0  # seconds: generous, CI machines are slow; every wait is bounded
+
+
+class BotProcess:
+    """`python run_bot.py ...` in a subprocess, stopped with SIGTERM like a service manager."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.args = args
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        self.proc: asyncio.subprocess.Process | None = None
+        self.output: list[str] = []
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "run_bot.py",
+            *self.args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+
+    async def wait_for_line(self, pattern: str, seconds: float = WAIT) -> re.Match[str]:
+        """Read the bot's output until a line matches (e.g. the sandbox's address)."""
+        assert self.proc and self.proc.stdout
+        regex = re.compile(pattern)
+        async with asyncio.timeout(seconds):
+            while True:
+                raw = await self.proc.stdout.readline()
+                if not raw:
+                    raise AssertionError("bot exited:\n" + "".join(self.output))
+                line = raw.decode(errors="replace")
+                self.output.append(line)
+                if m := regex.search(line):
+                    return m
+
+    async def stop(self) -> int:
+        assert self.proc
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(WAIT):
+                    rest, _ = await self.proc.communicate()
+                self.output.append(rest.decode(errors="replace"))
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        return self.proc.returncode
+
+
+class SandboxClient:
+    """The control API of the sandbox: what a person does in the chat page."""
+
+    def __init__(self, base: str, session: aiohttp.ClientSession) -> None:
+        self.base = base.rstrip("/")
+        self.http = session
+
+    async def call(self, path: str, **payload: Any) -> dict[str, Any]:
+        async with self.http.post(f"{self.base}/api/sandbox/{path}", json=payload) as r:
+            body = await r.json()
+            assert r.status == 200, body
+            return body
+
+    async def get(self, path: str, **params: Any) -> dict[str, Any]:
+        async with self.http.get(f"{self.base}/api/sandbox/{path}", params=params) as r:
+            assert r.status == 200
+            return await r.json()
+
+    async def chat(self, user_id: int) -> list[dict[str, Any]]:
+        return (await self.get(f"chat/{user_id}"))["messages"]
+
+    async def send(self, user_id: int, text: str) -> None:
+        await self.call("send", user_id=user_id, text=text)
+
+    async def contact(self, user_id: int, phone: str) -> None:
+        await self.call("contact", user_id=user_id, phone=phone)
+
+    async def click(self, user_id: int, label: str) -> None:
+        """Press the newest inline button with this label, waiting for it to appear."""
+        async with asyncio.timeout(WAIT):
+            while True:
+                for m in reversed(await self.chat(user_id)):
+                    for row in m.get("inline_keyboard") or []:
+                        for b in row:
+                            if b["text"] == label:
+                                await self.call(
+                                    "click",
+                                    user_id=user_id,
+                                    message_id=m["message_id"],
+                                    data=b["callback_data"],
+                                )
+                                return
+                await asyncio.sleep(0.1)
+
+    async def wait_text(self, user_id: int, pattern: str) -> re.Match[str]:
+        """Wait until a bot message matches the pattern."""
+        regex = re.compile(pattern)
+        async with asyncio.timeout(WAIT):
+            while True:
+                for m in await self.chat(user_id):
+                    if m["from"] == "bot" and (found := regex.search(m.get("text") or "")):
+                        return found
+                await asyncio.sleep(0.1)
+
+    async def violations(self) -> dict[str, Any]:
+        return await self.get("violations")

@@ -1,0 +1,126 @@
+"""The whole bot, started as a user starts it, against the local Bot API sandbox over HTTP."""
+
+import socket
+
+import aiohttp
+import pytest
+
+from bot.texts import Texts
+from sandbox.server import start_sandbox
+from tests.e2e.harness import BotProcess, SandboxClient
+
+T = Texts()
+USER = 1001
+
+
+def en(key: str, **args) -> str:
+    return T.get("en", key, **args)
+
+
+async def full_intake(sb: SandboxClient) -> str:
+    """A citizen files an appeal with buttons and typing; returns the appeal number."""
+    await sb.send(USER, "/start")
+    await sb.click(USER, "English")
+    await sb.click(USER, en("choice-consent-agree"))
+    await sb.click(USER, en("choice-filer-self"))
+    await sb.wait_text(USER, "Tell us what happened")
+    await sb.send(USER, "My employer in Pavlodar has not paid my salary for three months.")
+    await sb.click(USER, en("category-labour"))
+    await sb.click(USER, en("choice-jurisdiction-continue"))
+    await sb.click(USER, en("region-pavlodar"))
+    await sb.wait_text(USER, "Which body or official")
+    await sb.send(USER, "LLP Pavlodar Build")
+    await sb.click(USER, en("choice-incident-age-month"))
+    await sb.click(USER, en("choice-prior-complaint-no"))
+    await sb.wait_text(USER, "What do you ask for")
+    await sb.send(USER, "To get my salary paid")
+    await sb.wait_text(USER, "Your full name")
+    await sb.send(USER, "Aigerim Sarsenova")
+    await sb.wait_text(USER, "Your phone number")
+    await sb.contact(USER, "+77012345678")
+    await sb.click(USER, en("button-skip"))  # IIN
+    await sb.wait_text(USER, "postal address")
+    await sb.send(USER, "Pavlodar, Lenin street 1")
+    await sb.click(USER, en("choice-confidential-no"))
+    await sb.click(USER, en("button-submit"))
+    return (await sb.wait_text(USER, r"PAV-\d{4}-\d{6}")).group(0)
+
+
+async def test_the_bot_started_with_sandbox_files_an_appeal_end_to_end(tmp_path):
+    bot = BotProcess(
+        ["--sandbox", "--port", "0"],
+        {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/e2e.db", "BOT_TOKEN": ""},
+    )
+    await bot.start()
+    try:
+        address = (await bot.wait_for_line(r"(http://127\.0\.0\.1:\d+)/")).group(1)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(address + "/") as page:
+                assert page.status == 200 and "<html" in (await page.text()).lower()
+            sb = SandboxClient(address, http)
+            number = await full_intake(sb)
+            assert number.startswith("PAV-")
+            report = await sb.violations()
+            assert report["count"] == 0, report
+    finally:
+        code = await bot.stop()
+    assert code == 0, "".join(bot.output)
+
+
+async def test_webhook_mode_against_the_sandbox_with_the_secret_checked(tmp_path, unused_port):
+    sandbox, runner, port = await start_sandbox(port=0)
+    hook_port = unused_port
+    secret = "s3cret-token_1"
+    bot = BotProcess(
+        [],
+        {
+            "BOT_TOKEN": "42:WEBHOOK",
+            "TELEGRAM_API_BASE": f"http://127.0.0.1:{port}",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/hook.db",
+            "WEBHOOK_URL": f"http://127.0.0.1:{hook_port}/tg/webhook",
+            "WEBHOOK_SECRET": secret,
+            "WEBHOOK_PORT": str(hook_port),
+        },
+    )
+    await bot.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            sb = SandboxClient(f"http://127.0.0.1:{port}", http)
+            await bot.wait_for_line(r"webhook serving")
+            [hook] = (await sb.get("requests", method="setWebhook"))["requests"]
+            assert hook["params"]["secret_token"] == secret
+            # Updates arrive through the webhook: the conversation works.
+            await sb.send(USER, "/start")
+            await sb.click(USER, "English")
+            await sb.wait_text(USER, "Before we start")
+            # Someone without the secret cannot feed the bot updates.
+            forged = {
+                "update_id": 999,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "text": "/start",
+                    "chat": {"id": 5, "type": "private"},
+                    "from": {"id": 5, "is_bot": False, "first_name": "X"},
+                },
+            }
+            url = f"http://127.0.0.1:{hook_port}/tg/webhook"
+            async with http.post(url, json=forged) as r:
+                assert r.status == 401
+            async with http.post(
+                url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            ) as r:
+                assert r.status == 401
+            assert (await sb.violations())["count"] == 0
+    finally:
+        code = await bot.stop()
+        await runner.cleanup()
+    assert code == 0, "".join(bot.output)
+    assert sandbox.violations == []
+
+
+@pytest.fixture
+def unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
