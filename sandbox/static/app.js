@@ -8,6 +8,7 @@
   const DEFAULT_USER = 1001;
   const POLL_TIMEOUT = 25; // seconds the server may hold a long poll
   const MAX_BACKOFF_MS = 15000;
+  const MIN_POLL_MS = 300;
   const MAX_FILE_BYTES = 20 * 1024 * 1024;
   const ALLOWED_TAGS = new Map([
     ["B", "b"],
@@ -28,6 +29,7 @@
     connection: $("connection"),
     messages: $("messages"),
     empty: $("empty"),
+    typing: $("typing"),
     replyKeyboard: $("reply-keyboard"),
     composer: $("composer"),
     input: $("text-input"),
@@ -49,6 +51,7 @@
     rendered: new Map(),
     lastBotId: 0,
     replyKeyboardSig: "",
+    callbackSeen: null, // callback answers already shown (null: not yet loaded)
     generation: 0, // bumped on every user switch: stale polls and refreshes stop
     pollAbort: null,
   };
@@ -130,13 +133,56 @@
     }
   }
 
-  // Plain text with "\n" turned into <br>.
+  // Plain text; the bubble's `white-space: pre-wrap` shows its "\n" as line breaks (and keeps
+  // them in the text that is copied or read out).
   function appendPlainText(target, text) {
-    const lines = String(text).split("\n");
-    lines.forEach((line, index) => {
-      if (index > 0) target.append(document.createElement("br"));
-      if (line) target.append(document.createTextNode(line));
-    });
+    const value = String(text).replace(/\r\n?/g, "\n");
+    if (value) target.append(document.createTextNode(value));
+  }
+
+  // Telegram's way: plain text plus entities (offsets in UTF-16 code units, which is what JS
+  // string indices are). Styles become elements built here; links stay text.
+  const ENTITY_TAGS = {
+    bold: "b",
+    italic: "i",
+    underline: "u",
+    strikethrough: "s",
+    code: "code",
+    pre: "code",
+    spoiler: "span",
+    blockquote: "span",
+    expandable_blockquote: "span",
+  };
+  const ENTITY_ORDER = Object.keys(ENTITY_TAGS);
+
+  function appendEntities(target, text, entities) {
+    const styled = (entities || []).filter(
+      (e) => e && ENTITY_TAGS[e.type] && Number(e.length) > 0 && Number(e.offset) >= 0,
+    );
+    const cuts = new Set([0, text.length]);
+    for (const e of styled) {
+      cuts.add(Math.min(text.length, Number(e.offset)));
+      cuts.add(Math.min(text.length, Number(e.offset) + Number(e.length)));
+    }
+    const points = [...cuts].sort((x, y) => x - y);
+    for (let k = 0; k + 1 < points.length; k += 1) {
+      const start = points[k];
+      const end = points[k + 1];
+      const active = styled
+        .filter((e) => Number(e.offset) <= start && Number(e.offset) + Number(e.length) >= end)
+        .map((e) => e.type)
+        .sort((x, y) => ENTITY_ORDER.indexOf(x) - ENTITY_ORDER.indexOf(y));
+      let into = target;
+      for (const type of new Set(active)) {
+        const node = document.createElement(ENTITY_TAGS[type]);
+        if (type === "spoiler") node.className = "spoiler";
+        if (type === "pre") node.className = "pre";
+        if (type.endsWith("blockquote")) node.className = "quote";
+        into.append(node);
+        into = node;
+      }
+      appendPlainText(into, text.slice(start, end));
+    }
   }
 
   // ---------------------------------------------------------------- messages
@@ -153,47 +199,87 @@
     return obj.file_name || obj.name || fallback;
   }
 
+  const FILE_URL = /^\/api\/sandbox\/files\/[A-Za-z0-9_-]+$/;
+
+  function sizeLabel(bytes) {
+    const n = Number(bytes);
+    if (!n) return "";
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+    return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  // What a photo, file, voice message, video, sticker or contact looks like in a bubble: a
+  // chip with its kind and name (and a link to the bytes the sandbox keeps).
   function attachmentChip(message) {
     let icon = "";
-    let label = "";
+    let parts = [];
+    let media = null;
     if (message.photo) {
+      media = Array.isArray(message.photo) ? message.photo[message.photo.length - 1] : message.photo;
       icon = "🖼";
-      const p = Array.isArray(message.photo) ? message.photo[message.photo.length - 1] : message.photo;
-      label = fileName(p, "Photo");
-      if (p && p.width && p.height) label += ` · ${p.width}×${p.height}`;
+      parts = [fileName(media, "Photo")];
+      if (media && media.width && media.height) parts.push(`${media.width}×${media.height}`);
     } else if (message.document) {
+      media = message.document;
       icon = "📄";
-      label = fileName(message.document, "Document");
-      if (message.document.mime_type) label += ` · ${message.document.mime_type}`;
-    } else if (message.contact) {
-      icon = "📞";
-      const c = message.contact;
-      label = [c.phone_number || c.phone, c.first_name].filter(Boolean).join(" · ") || "Contact";
+      parts = [fileName(media, "Document"), media.mime_type];
+    } else if (message.voice) {
+      media = message.voice;
+      icon = "🎤";
+      parts = ["Voice message", media.duration ? `${media.duration} s` : ""];
+    } else if (message.video) {
+      media = message.video;
+      icon = "🎬";
+      parts = [fileName(media, "Video")];
     } else if (message.sticker) {
-      icon = "😀";
-      label = "Sticker";
+      media = message.sticker;
+      icon = media.emoji || "😀";
+      parts = ["Sticker"];
+    } else if (message.contact) {
+      const c = message.contact;
+      icon = "📞";
+      parts = [c.phone_number || c.phone || "Contact", [c.first_name, c.last_name].join(" ")];
     } else {
       return null;
     }
-    const chip = document.createElement("div");
+    if (media && media.file_size) parts.push(sizeLabel(media.file_size));
+    const url = media && typeof media.url === "string" && FILE_URL.test(media.url) ? media.url : "";
+    const chip = document.createElement(url ? "a" : "div");
     chip.className = "attachment";
+    if (url) {
+      chip.href = url;
+      chip.target = "_blank";
+      chip.rel = "noopener noreferrer";
+    }
     const i = document.createElement("span");
     i.className = "attachment-icon";
     i.setAttribute("aria-hidden", "true");
     i.textContent = icon;
     const l = document.createElement("span");
     l.className = "attachment-label";
-    l.textContent = label;
+    l.textContent = parts.map((p) => String(p || "").trim()).filter(Boolean).join(" · ");
     chip.append(i, l);
     return chip;
   }
 
-  // Bot texts arrive as HTML unless the server says another parse mode was used; what the
-  // user typed is always plain text.
-  function isHtml(message) {
-    if (message.from !== "bot") return false;
-    const mode = message.parse_mode;
-    return mode === undefined || mode === null || String(mode).toUpperCase() === "HTML";
+  // The sandbox hands texts over as Telegram does, plain text plus entities. A bot text with
+  // no entities field is taken as the HTML the bot sent (parse mode HTML) and sanitised; what
+  // a user typed is always plain text.
+  function appendBody(target, message, body) {
+    const entities = message.text ? message.entities : message.caption_entities || message.entities;
+    if (Array.isArray(entities)) {
+      appendEntities(target, String(body), entities);
+    } else if (message.from === "bot") {
+      const mode = message.parse_mode;
+      if (mode === undefined || mode === null || String(mode).toUpperCase() === "HTML") {
+        appendRichText(target, body);
+      } else {
+        appendPlainText(target, body);
+      }
+    } else {
+      appendPlainText(target, body);
+    }
   }
 
   function buildMessage(message) {
@@ -218,8 +304,7 @@
     if (body) {
       const text = document.createElement("div");
       text.className = "text";
-      if (isHtml(message)) appendRichText(text, body);
-      else appendPlainText(text, body);
+      appendBody(text, message, body);
       bubble.append(text);
     } else if (!chip) {
       const text = document.createElement("div");
@@ -427,7 +512,29 @@
     if (generation !== state.generation) return;
     renderMessages(Array.isArray(data.messages) ? data.messages : []);
     renderReplyKeyboard(data.reply_keyboard);
+    showChatAction(data.chat_action);
+    showCallbackAnswers(data.callback_answers);
     refreshViolations();
+  }
+
+  function showChatAction(action) {
+    const typing = action === "typing";
+    el.typing.hidden = !action;
+    el.typing.textContent = typing ? "The bot is typing…" : action ? `The bot: ${action}…` : "";
+  }
+
+  // answerCallbackQuery texts pop up in Telegram as a toast (or an alert): the same here, for
+  // the answers that arrived since the chat was opened.
+  function showCallbackAnswers(answers) {
+    const list = Array.isArray(answers) ? answers : [];
+    if (state.callbackSeen === null) {
+      state.callbackSeen = list.length;
+      return;
+    }
+    for (const answer of list.slice(state.callbackSeen)) {
+      if (answer && answer.text) toast(answer.text, answer.show_alert ? "error" : "info");
+    }
+    state.callbackSeen = list.length;
   }
 
   let refreshTimer = null;
@@ -452,6 +559,7 @@
     while (generation === state.generation) {
       const abort = new AbortController();
       state.pollAbort = abort;
+      const started = Date.now();
       try {
         const path =
           `/chat/${encodeURIComponent(state.userId)}` +
@@ -461,6 +569,8 @@
         await refresh();
         backoff = 0;
         showConnection("");
+        // A server that answers at once every time must not make this a busy loop.
+        if (Date.now() - started < MIN_POLL_MS) await sleep(MIN_POLL_MS);
       } catch (error) {
         if (generation !== state.generation || abort.signal.aborted) return;
         backoff = Math.min(backoff ? backoff * 2 : 1000, MAX_BACKOFF_MS);
@@ -480,6 +590,7 @@
       // storage can be disabled; the default user is fine then
     }
     clearMessages();
+    state.callbackSeen = null;
     state.replyKeyboardSig = "";
     renderReplyKeyboard(null);
     const generation = state.generation;
@@ -508,7 +619,10 @@
 
   async function loadUsers(select) {
     const data = await api("/users");
-    const users = Array.isArray(data) ? data : data.users || [];
+    const users = (Array.isArray(data) ? data : data.users || []).map((u) => ({
+      ...u,
+      id: u.id ?? u.user_id,
+    }));
     state.users = users;
     el.userSelect.replaceChildren();
     for (const user of users) {
@@ -547,8 +661,8 @@
       return;
     }
     const user = {
-      id,
-      name: String(form.get("name") || "").trim(),
+      user_id: id,
+      first_name: String(form.get("name") || "").trim(),
       language_code: form.get("language_code"),
       role: form.get("role"),
     };
@@ -563,7 +677,7 @@
     el.addUserToggle.setAttribute("aria-expanded", "false");
     await loadUsers(id).catch((error) => toast(error.message));
     switchUser(id);
-    toast(`Added ${user.name || id}.`, "info");
+    toast(`Added ${user.first_name || id}.`, "info");
   });
 
   // ---------------------------------------------------------------- violations
@@ -579,12 +693,18 @@
       el.violations.dataset.count = String(count);
       el.violations.classList.toggle("ok", count === 0);
       el.violations.classList.toggle("bad", count > 0);
+      el.violationsPanel.classList.toggle("bad", count > 0);
       el.violations.textContent =
         count === 0 ? "Bot API: 0 violations" : `Bot API: ${count} violation${count > 1 ? "s" : ""}`;
       el.violationsList.replaceChildren();
       for (const item of items.slice(-50)) {
         const li = document.createElement("li");
-        li.textContent = typeof item === "string" ? item : JSON.stringify(item);
+        li.textContent =
+          item && item.method && item.description
+            ? `${item.method}: ${item.description}`
+            : typeof item === "string"
+              ? item
+              : JSON.stringify(item);
         el.violationsList.append(li);
       }
       if (!items.length) {

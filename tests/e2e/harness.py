@@ -91,10 +91,19 @@ class SandboxClient:
         await self.call("contact", user_id=user_id, phone=phone)
 
     async def click(self, user_id: int, label: str) -> None:
-        """Press the newest inline button with this label, waiting for it to appear."""
+        """Press a button of the bot's newest message (the current question), waiting for it."""
+        try:
+            await self._click(user_id, label)
+        except TimeoutError:
+            raise AssertionError(
+                f"no button {label!r}; the chat ends with {await self._tail(user_id)}"
+            ) from None
+
+    async def _click(self, user_id: int, label: str) -> None:
         async with asyncio.timeout(WAIT):
             while True:
-                for m in reversed(await self.chat(user_id)):
+                bot_messages = [m for m in await self.chat(user_id) if m["from"] == "bot"]
+                for m in bot_messages[-1:]:
                     for row in m.get("inline_keyboard") or []:
                         for b in row:
                             if b["text"] == label:
@@ -110,12 +119,21 @@ class SandboxClient:
     async def wait_text(self, user_id: int, pattern: str) -> re.Match[str]:
         """Wait until a bot message matches the pattern."""
         regex = re.compile(pattern)
-        async with asyncio.timeout(WAIT):
-            while True:
-                for m in await self.chat(user_id):
-                    if m["from"] == "bot" and (found := regex.search(m.get("text") or "")):
-                        return found
-                await asyncio.sleep(0.1)
+        try:
+            async with asyncio.timeout(WAIT):
+                while True:
+                    for m in await self.chat(user_id):
+                        if m["from"] == "bot" and (found := regex.search(m.get("text") or "")):
+                            return found
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise AssertionError(
+                f"no bot message matched {pattern!r}; the chat ends with "
+                f"{await self._tail(user_id)}"
+            ) from None
+
+    async def _tail(self, user_id: int) -> list[tuple[str, str]]:
+        return [(m["from"], (m.get("text") or "")[:80]) for m in (await self.chat(user_id))[-4:]]
 
     async def violations(self) -> dict[str, Any]:
         return await self.get("violations")
