@@ -15,7 +15,8 @@ from bot.factory import build_bot, build_dispatcher
 from bot.flow import Understanding
 from bot.logs import configure_logging
 from bot.webhook import serve_webhook
-from nlu.urgency import is_urgent
+from nlu.places import find_region
+from nlu.service import load_nlu
 from sandbox.server import start_sandbox
 from storage.db import create_engine, create_session_pool, schema_is_current, upgrade_to_head
 
@@ -45,9 +46,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def understanding() -> Understanding:
-    # Until the classifier lands the citizen picks the category from the full list; urgency
-    # already works on keywords.
-    return Understanding(suggest=lambda _: (), is_urgent=is_urgent, find_region=lambda _: None)
+    """The NLU, trained on first start and loaded from its cache afterwards."""
+    nlu = load_nlu()
+    return Understanding(suggest=nlu.rank, is_urgent=nlu.is_urgent, find_region=find_region)
 
 
 async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:

@@ -7,10 +7,21 @@ import sys
 import time
 from pathlib import Path
 
-from nlu.classifier import CategoryClassifier, data_fingerprint, load_or_train
+from nlu.classifier import (
+    CategoryClassifier,
+    UrgencyClassifier,
+    data_fingerprint,
+)
 from nlu.data import default_files, load_examples
-from nlu.evaluation import cross_validate, evaluate_golden, format_scores, load_golden
-from nlu.service import Nlu
+from nlu.evaluation import (
+    cross_validate,
+    evaluate_golden,
+    evaluate_urgency,
+    format_scores,
+    load_golden,
+    load_urgency_holdout,
+)
+from nlu.service import Nlu, load_nlu
 
 
 def _rss_mb() -> float:
@@ -19,7 +30,7 @@ def _rss_mb() -> float:
 
 
 def predict(_: argparse.Namespace) -> int:
-    nlu = Nlu(load_or_train())
+    nlu = load_nlu()
     for line in sys.stdin:
         text = line.rstrip("\n")
         if text.strip():
@@ -37,9 +48,17 @@ def evaluate(args: argparse.Namespace) -> int:
             cross_validate(examples, folds=args.folds),
         )
     )
+    urgency_files = UrgencyClassifier.default_files()
+    urgency = UrgencyClassifier.train(load_examples(urgency_files)) if urgency_files else None
+    nlu = Nlu(CategoryClassifier.train(examples), urgency)
+    holdout = load_urgency_holdout()
+    if holdout:
+        print("\n## urgency on the independent hold-out set (tests/data/urgency_holdout.yml)")
+        for line in evaluate_urgency(nlu, holdout):
+            print(line)
     golden = load_golden([Path(p) for p in args.golden] if args.golden else None)
     if golden:
-        g = evaluate_golden(Nlu(CategoryClassifier.train(examples)), golden)
+        g = evaluate_golden(nlu, golden)
         print()
         print(format_scores("held-out golden set (trained on all the data)", g.categories))
         print(
@@ -55,10 +74,11 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def bench(args: argparse.Namespace) -> int:
     paths = default_files()
-    load_or_train(paths)  # make sure the cache exists, so what follows measures a load
+    load_nlu()  # make sure the caches exist, so what follows measures a load
     before = _rss_mb()
     started = time.perf_counter()
-    nlu = Nlu(load_or_train(paths), cache_size=0)
+    nlu = load_nlu()
+    nlu._cache_size = 0  # measure every text, not the cache
     load_s = time.perf_counter() - started
     texts = [e.text for e in load_examples(paths)]
     texts = (texts * (args.n // max(len(texts), 1) + 1))[: args.n]

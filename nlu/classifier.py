@@ -1,8 +1,9 @@
-"""The category classifier: TF-IDF over character and word n-grams, a calibrated linear model.
+"""Text classifiers: TF-IDF over character and word n-grams with a calibrated linear model.
 
 Character n-grams carry Kazakh and Russian morphology (a stem with any ending) and survive
-typos and Latin spelling; word n-grams add phrases. The trained model is cached on disk under
-a key made of the training data and this module's version, so a start only loads it.
+typos and Latin spelling; word n-grams add phrases. Two models share this: the category
+(13 classes) and urgency (urgent / routine). A trained model is cached on disk under a key
+made of its training files and MODEL_VERSION, so a start only loads it.
 """
 
 import hashlib
@@ -10,8 +11,8 @@ import logging
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, Self, TypeVar
 
 import joblib
 import numpy as np
@@ -21,11 +22,11 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from dialogs.vocabulary import Category
-from nlu.data import Example, default_files, load_examples
+from nlu.data import DATA_DIR, URGENCY_DIR, Example, load_examples
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "1"  # bump when the pipeline below changes, so old caches are not used
+MODEL_VERSION = "3"  # bump when the pipeline below changes, so old caches are not used
 DEFAULT_CACHE_DIR = Path(os.environ.get("NLU_CACHE_DIR", Path.home() / ".cache" / "ombudsman-nlu"))
 
 
@@ -35,68 +36,87 @@ def normalize(text: str) -> str:
 
 
 def build_pipeline() -> Pipeline:
-    features = FeatureUnion(
-        [
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(2, 5),
-                    sublinear_tf=True,
-                    min_df=2,
-                    preprocessor=normalize,
-                ),
-            ),
-            (
-                "words",
-                TfidfVectorizer(
-                    analyzer="word",
-                    ngram_range=(1, 2),
-                    sublinear_tf=True,
-                    min_df=1,
-                    preprocessor=normalize,
-                    token_pattern=r"(?u)\b\w+\b",
-                ),
-            ),
-        ]
+    chars = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        sublinear_tf=True,
+        min_df=2,
+        preprocessor=normalize,
+    )
+    words = TfidfVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        preprocessor=normalize,
+        token_pattern=r"(?u)\b\w+\b",
     )
     # Calibration turns SVM margins into probabilities the bot can threshold on.
     model = CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3)
-    return Pipeline([("features", features), ("model", model)])
+    return Pipeline(
+        [("features", FeatureUnion([("chars", chars), ("words", words)])), ("model", model)]
+    )
 
 
-@dataclass
-class CategoryClassifier:
-    pipeline: Pipeline
+class TextClassifier:
+    """A trained pipeline that ranks labels for a text."""
+
+    name: ClassVar[str] = "text"
+    data_dir: ClassVar[Path] = DATA_DIR
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.labels: list[str] = [str(c) for c in pipeline.classes_]
 
     @classmethod
-    def train(cls, examples: Sequence[Example]) -> "CategoryClassifier":
+    def default_files(cls) -> list[Path]:
+        return sorted(cls.data_dir.glob("*.yml"))
+
+    @classmethod
+    def train(cls, examples: Sequence[Example]) -> Self:
         pipeline = build_pipeline()
         pipeline.fit([e.text for e in examples], [e.intent for e in examples])
         return cls(pipeline)
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        return self.pipeline.predict_proba(list(texts))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        joblib.dump(self.pipeline, tmp)
+        tmp.replace(path)  # atomic: another process never reads half a file
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        return cls(joblib.load(path))
+
+
+class CategoryClassifier(TextClassifier):
+    name = "category"
 
     def rank(self, text: str) -> list[tuple[Category, float]]:
         """Every category with its probability, most likely first."""
         return self.rank_many([text])[0]
 
     def rank_many(self, texts: Sequence[str]) -> list[list[tuple[Category, float]]]:
-        probabilities = self.pipeline.predict_proba(list(texts))
-        classes = [Category(c) for c in self.pipeline.classes_]
+        classes = [Category(c) for c in self.labels]
         ranked = []
-        for row in probabilities:
-            order = np.argsort(-row)
-            ranked.append([(classes[i], float(row[i])) for i in order])
+        for row in self.probabilities(texts):
+            ranked.append([(classes[i], float(row[i])) for i in np.argsort(-row)])
         return ranked
 
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        joblib.dump(self.pipeline, tmp)
-        tmp.replace(path)  # atomic: a second process never reads half a file
 
-    @classmethod
-    def load(cls, path: Path) -> "CategoryClassifier":
-        return cls(joblib.load(path))
+class UrgencyClassifier(TextClassifier):
+    name = "urgency"
+    data_dir = URGENCY_DIR
+
+    def probability(self, text: str) -> float:
+        """How likely the text describes an urgent case (torture, violence, danger to life)."""
+        return self.probability_many([text])[0]
+
+    def probability_many(self, texts: Sequence[str]) -> list[float]:
+        column = self.labels.index("urgent")
+        return [float(row[column]) for row in self.probabilities(texts)]
 
 
 def data_fingerprint(paths: Sequence[Path]) -> str:
@@ -107,20 +127,26 @@ def data_fingerprint(paths: Sequence[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
+T = TypeVar("T", bound=TextClassifier)
+
+
 def load_or_train(
-    paths: Sequence[Path] | None = None, cache_dir: Path | None = None
-) -> CategoryClassifier:
-    """The classifier for the shipped data: from the cache if it is there, else trained now."""
-    paths = list(paths) if paths is not None else default_files()
-    cache = (cache_dir or DEFAULT_CACHE_DIR) / f"category-{data_fingerprint(paths)}.joblib"
+    kind: type[T],
+    paths: Sequence[Path] | None = None,
+    cache_dir: Path | None = None,
+) -> T:
+    """A model for the shipped data: from the cache if it is there, else trained now."""
+    paths = list(paths) if paths is not None else kind.default_files()
+    cache = (cache_dir or DEFAULT_CACHE_DIR) / f"{kind.name}-{data_fingerprint(paths)}.joblib"
     if cache.exists():
         try:
-            return CategoryClassifier.load(cache)
+            return kind.load(cache)
         except Exception as e:  # a corrupt or incompatible cache is rebuilt, not fatal
             log.warning("nlu cache unreadable, retraining: %s", type(e).__name__)
-    classifier = CategoryClassifier.train(load_examples(paths))
+    log.info("training the %s model (first start only; cached in %s)", kind.name, cache.parent)
+    model = kind.train(load_examples(paths))
     try:
-        classifier.save(cache)
+        model.save(cache)
     except OSError as e:
         log.warning("nlu cache not writable: %s", type(e).__name__)
-    return classifier
+    return model

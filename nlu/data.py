@@ -7,7 +7,8 @@ from pathlib import Path
 
 import yaml
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parent / "data"  # categories: one intent per category id
+URGENCY_DIR = Path(__file__).parent / "urgency_data"  # intents "urgent" and "routine"
 # Rasa marks entities inline as [text](entity); the classifier wants the plain text.
 _ENTITY = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 
@@ -20,6 +21,7 @@ class Example:
 
 
 def default_files() -> list[Path]:
+    """The category training files."""
     return sorted(DATA_DIR.glob("*.yml"))
 
 

@@ -35,6 +35,29 @@ class GoldenItem:
     detention_place: str | None
 
 
+def load_urgency_holdout(path: Path | None = None) -> list[dict[str, object]]:
+    """Texts labelled urgent or not, written apart from all training data and rules."""
+    path = path or GOLDEN_DIR / "urgency_holdout.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+def evaluate_urgency(nlu: Nlu, items: Sequence[dict[str, object]]) -> list[str]:
+    """Recall and precision of the urgency decision, per language and overall."""
+    by_lang: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    for item in items:
+        by_lang[str(item["language"])].append(
+            (bool(item["urgent"]), nlu.is_urgent(str(item["text"])))
+        )
+    lines = []
+    everything = [p for v in by_lang.values() for p in v]
+    for lang, pairs in [*sorted(by_lang.items()), ("all", everything)]:
+        tp = sum(t and p for t, p in pairs)
+        recall = tp / max(sum(t for t, _ in pairs), 1)
+        precision = tp / max(sum(p for _, p in pairs), 1)
+        lines.append(f"  {lang:4} recall {recall:.3f}  precision {precision:.3f}  n={len(pairs)}")
+    return lines
+
+
 def load_golden(paths: Sequence[Path] | None = None) -> list[GoldenItem]:
     paths = list(paths) if paths is not None else sorted(GOLDEN_DIR.glob("golden_*.yml"))
     items: list[GoldenItem] = []

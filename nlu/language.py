@@ -7,8 +7,16 @@ from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 from dialogs.vocabulary import DEFAULT_LANGUAGE
 
-# Letters only Kazakh uses among our languages: one of them settles it.
+# Letters only Kazakh uses among our languages: a strong signal, though people mix Kazakh
+# words into Russian sentences ("жәрдемақы", "акимат"), so it is weighed, not decisive.
 _KAZAKH_LETTERS = re.compile(r"[әғқңөұүһі]", re.IGNORECASE)
+_CYRILLIC_WORD = re.compile(r"\b[а-яёәғқңөұүһі]{2,}\b", re.IGNORECASE)
+# Frequent Russian words in Latin transliteration ("moego brata pytali v otdele").
+_LATIN_RUSSIAN = re.compile(
+    r"\b(ne|na|ya|uzhe|chto|kak|dlya|net|eto|menya|mne|moego|moy|moya|moj|potomu|govoryat|"
+    r"esli|tolko|ochen|budet|nam|nas|vse|bez|ego|ee|muzh|syna|brata|otca|rebenok|pomogite)\b",
+    re.IGNORECASE,
+)
 # Frequent Kazakh words and endings in informal Latin spelling ("menin ulymdy urdy"), which
 # lingua, trained on standard texts, takes for English.
 _LATIN_KAZAKH = re.compile(
@@ -27,12 +35,19 @@ def _detector() -> LanguageDetector:
 
 def detect_language(text: str, default: str = DEFAULT_LANGUAGE) -> str:
     """ "kk", "ru" or "en"; `default` when the text gives no clue (digits, emoji)."""
-    if _KAZAKH_LETTERS.search(text):
-        return "kk"
     if not re.search(r"[^\W\d_]", text):
         return default
-    latin = re.search(r"[a-z]", text, re.IGNORECASE) and not re.search(r"[а-яё]", text, re.I)
-    if latin and len(_LATIN_KAZAKH.findall(text)) >= 2:
-        return "kk"
+    words = _CYRILLIC_WORD.findall(text)
+    if words:
+        kazakh = sum(bool(_KAZAKH_LETTERS.search(w)) for w in words)
+        if kazakh / len(words) >= 0.25 or (kazakh and len(words) <= 3):
+            return "kk"
+    latin = re.search(r"[a-z]", text, re.IGNORECASE) and not words
+    if latin:
+        kazakh, russian = len(_LATIN_KAZAKH.findall(text)), len(_LATIN_RUSSIAN.findall(text))
+        if kazakh >= 2 and kazakh >= russian:
+            return "kk"
+        if russian >= 2:
+            return "ru"
     found = _detector().detect_language_of(text)
     return _CODES.get(found, default) if found else default

@@ -39,15 +39,17 @@ REGION_PATTERNS: tuple[tuple[Region, str], ...] = (
     (Region.ZHAMBYL, r"жамбыл|zhambyl|jambyl|тараз|taraz"),
     (Region.ZHETISU, r"жетісу|жетысу|zhetisu|jetisu|талдыкорган|талдықорған|taldykorgan"),
     (Region.ZHETISU, r"жаркент|zharkent|текели|tekeli"),
-    (Region.KARAGANDA, r"караганд|қарағанд|karagand|qaragand|темиртау|теміртау|temirtau"),
-    (Region.KARAGANDA, r"балхаш|балқаш|balkhash|сарань|saran\b|шахтинск|shakhtinsk"),
+    (Region.KARAGANDA, r"караганд|қарағанд|karagand|qaragand|qaraghand|karaghand"),
+    (Region.KARAGANDA, r"темиртау|теміртау|temirtau|балхаш|балқаш|balkhash|шахтинск|shakhtinsk"),
+    (Region.KARAGANDA, r"сарань|сарани\b|саран(\b|да|ға|нан|ның|дағы)|saran\b"),
     (Region.KOSTANAY, r"костана|қостана|kostana|qostana|рудн(ый|ом|ого)|rudny|лисаковск"),
     (Region.KYZYLORDA, r"кызылорд|қызылорд|kyzylorda|qyzylorda|байконыр|байқоңыр|baikonur"),
     (Region.MANGYSTAU, r"мангист|маңғыста|mangystau|mangistau|актау|ақтау|aktau|aqtau"),
     (Region.MANGYSTAU, r"жанаозен|жаңаөзен|zhanaozen"),
     (Region.PAVLODAR, r"павлодар|pavlodar|экибастуз|екібастұз|ekibastuz"),
     (Region.TURKESTAN, r"туркестан|түркістан|turkistan|turkestan|кентау|kentau|сарыагаш"),
-    (Region.ULYTAU, r"улытау|ұлытау|ulytau|жезказган|жезқазған|zhezkazgan|сатпаев|satpa[ey]?ev"),
+    (Region.ULYTAU, r"улытау|ұлытау|ulytau|жезказган|жезқазған|zhezkazgan|jezkazgan"),
+    (Region.ULYTAU, r"сатпаев|сәтбаев|satpa[ey]?ev|s[aä]tbaev"),
 )
 
 # Colony codes like "ЕЦ-166/11", "ЛА-155/14", "АК 159/21"; then the kinds of places by name.

@@ -5,13 +5,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dialogs.vocabulary import Category, Region
-from nlu.classifier import CategoryClassifier, load_or_train
+from nlu.classifier import CategoryClassifier, UrgencyClassifier, load_or_train
 from nlu.language import detect_language
 from nlu.places import find_detention_place, find_region
 from nlu.urgency import is_urgent as mentions_urgency
 
-# When the model is this sure a story is about torture, it is urgent even without a keyword:
-# recall first.
+# Recall first: a story is urgent when the words say so, OR the urgency model gives it at least
+# this probability, OR the category model is this sure it is about torture. The thresholds
+# are low on purpose and were chosen on cross-validation of the training data (docs/nlu.md).
+URGENT_PROBABILITY = 0.30
 URGENT_TORTURE_PROBABILITY = 0.35
 
 
@@ -36,8 +38,14 @@ class Analysis:
 class Nlu:
     """Category ranking, urgency, region, place of detention and language of a text."""
 
-    def __init__(self, classifier: CategoryClassifier, cache_size: int = 256) -> None:
+    def __init__(
+        self,
+        classifier: CategoryClassifier,
+        urgency: UrgencyClassifier | None = None,
+        cache_size: int = 256,
+    ) -> None:
         self.classifier = classifier
+        self.urgency = urgency
         # The bot asks for the ranking and for urgency of the same story: rank it once.
         self._ranked: OrderedDict[str, list[tuple[Category, float]]] = OrderedDict()
         self._cache_size = cache_size
@@ -54,6 +62,8 @@ class Nlu:
 
     def is_urgent(self, text: str) -> bool:
         if mentions_urgency(text):
+            return True
+        if self.urgency is not None and self.urgency.probability(text) >= URGENT_PROBABILITY:
             return True
         torture = dict(self.rank(text)).get(Category.TORTURE_ILL_TREATMENT, 0.0)
         return torture >= URGENT_TORTURE_PROBABILITY
@@ -72,4 +82,10 @@ class Nlu:
 
 
 def load_nlu(cache_dir: Path | None = None) -> Nlu:
-    return Nlu(load_or_train(cache_dir=cache_dir))
+    """Both models, from the cache (or trained once); urgency only if its data is shipped."""
+    urgency = (
+        load_or_train(UrgencyClassifier, cache_dir=cache_dir)
+        if UrgencyClassifier.default_files()
+        else None
+    )
+    return Nlu(load_or_train(CategoryClassifier, cache_dir=cache_dir), urgency)

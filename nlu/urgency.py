@@ -1,187 +1,37 @@
-"""Urgency by keywords: a missed torture case is far worse than a false alarm.
+"""Urgency by words: a missed torture case is far worse than a false alarm.
 
-This is the recall-first layer: word stems in Kazakh, Russian and English (Cyrillic and the
-common Latin spellings). A statistical model may add to it, never replace it.
+The recall-first layer: word stems in Kazakh, Russian and English (and common Latin
+spellings), kept as data in `urgency.yml`. The classifier adds to it (see nlu.service),
+never replaces it.
 """
 
 import re
 from functools import cache
+from pathlib import Path
 
-# Stems matched at the start of a word, case-insensitively. Kept broad on purpose.
-URGENT_STEMS: tuple[str, ...] = (
-    # Russian: violence, injuries, threats, self-harm, denied urgent care
-    "пыт",
-    "избил",
-    "избив",
-    "избие",
-    "бьют",
-    "бил ",
-    "били ",
-    "бьет",
-    "побо",
-    "удар",
-    "пинал",
-    "пинают",
-    "душил",
-    "задуш",
-    "нож",
-    "порез",
-    "ожог",
-    "током",
-    "изнасил",
-    "насил",
-    "домогал",
-    "угрожа",
-    "угроз",
-    "убь",
-    "убит",
-    "убива",
-    "убью",
-    "застрел",
-    "оружи",
-    "суицид",
-    "самоубий",
-    "покончить с собой",
-    "покончит с собой",
-    "повесит",
-    "повесил",
-    "вскрыл вены",
-    "режет себя",
-    "голодовк",
-    "задыха",
-    "умира",
-    "при смерти",
-    "истека",
-    "кров",
-    "в коме",
-    "без сознания",
-    "реанимац",
-    "травм",
-    "перелом",
-    "сломал",
-    "сотрясен",
-    "синяк",
-    "электрошок",
-    "противогаз",
-    "пакет на голов",
-    "не оказыва",
-    "отказывают в помощ",
-    "без медицинск",
-    "не дают лекарств",
-    "скорая не",
-    "не вызвали скорую",
-    # Kazakh
-    "азапта",
-    "азап",
-    "ұрып",
-    "ұрды",
-    "ұрған",
-    "ұрады",
-    "соқты",
-    "соққы",
-    "тепкіле",
-    "тепті",
-    "буындыр",
-    "тұншықтыр",
-    "пышақ",
-    "жарақат",
-    "қан ",
-    "қансыра",
-    "есінен тан",
-    "комада",
-    "реанимац",
-    "сынды",
-    "сындырды",
-    "зорлық",
-    "зорла",
-    "өлтір",
-    "қорқыт",
-    "қоқан-лоқы",
-    "қару",
-    "өзін-өзі",
-    "өз-өзіне қол",
-    "асылып",
-    "аштық жариял",
-    "өліп бара",
-    "дәрі бермей",
-    "медициналық көмек көрсетпей",
-    "көмек көрсетпе",
-    "жедел жәрдем",
-    "қинау",
-    "қинап",
-    "таяқ",
-    # English
-    "tortur",
-    "beat",
-    "hit ",
-    "hits ",
-    "hitting",
-    "kick",
-    "punch",
-    "slap",
-    "strangl",
-    "chok",
-    "knife",
-    "stab",
-    "burn",
-    "electric",
-    "rape",
-    "raped",
-    "sexual",
-    "molest",
-    "abus",
-    "violen",
-    "threat",
-    "kill",
-    "murder",
-    "weapon",
-    "gun",
-    "suicid",
-    "end his life",
-    "end her life",
-    "end my life",
-    "hang himself",
-    "hang herself",
-    "hang myself",
-    "hunger strike",
-    "dying",
-    "die ",
-    "blood",
-    "bleed",
-    "coma",
-    "unconscious",
-    "intensive care",
-    "injur",
-    "wound",
-    "fractur",
-    "broken bone",
-    "broke his",
-    "broke her",
-    "bruis",
-    "no medical",
-    "denied medical",
-    "refuse to treat",
-    "no ambulance",
-    # Latin-script Kazakh and transliterated Russian
-    "azapta",
-    "urip",
-    "uryp",
-    "urdy",
-    "zorlyk",
-    "oltir",
-    "pytk",
-    "izbil",
-    "izbiva",
-    "ubit",
-)
+import yaml
+
+TERMS_FILE = Path(__file__).with_name("urgency.yml")
+
+
+@cache
+def urgent_terms() -> tuple[str, ...]:
+    data = yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8"))
+    return tuple(
+        str(term).lower()
+        for groups in data.values()
+        for terms in groups.values()
+        for term in terms
+    )
 
 
 @cache
 def _pattern() -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(s) for s in sorted(URGENT_STEMS, key=len, reverse=True))
+    alternatives = "|".join(re.escape(s) for s in sorted(urgent_terms(), key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)
 
 
 def is_urgent(text: str) -> bool:
     """True if the text mentions torture, violence, a threat to life or denied urgent care."""
-    return _pattern().search(text.replace("ё", "е")) is not None
+    # A trailing space in a term means "whole word": let the end of the text count as one.
+    return _pattern().search(text.replace("ё", "е") + " ") is not None

@@ -28,6 +28,7 @@ import contextlib
 import copy
 import ipaddress
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -53,13 +54,14 @@ from sandbox.state import (
     Webhook,
     bad_request,
     bot_user,
-    log,
     parse_html,
     placeholder_png,
     prune,
 )
 
-__all__ = ["Sandbox", "start_sandbox"]
+__all__ = ["SANDBOX", "Sandbox", "start_sandbox"]
+
+log = logging.getLogger("sandbox")
 
 _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _INTEGER = re.compile(r"-?\d+")
@@ -744,10 +746,10 @@ class Sandbox(SandboxState):
         """Run one Bot API request as Telegram would and return the response body."""
         name = self.spec.canonical_method(method) or method
         entry: JSON = {"method": name, "params": _loggable(params), "via": via}
-        entry["time"] = time.time()
+        entry.update(time=time.time(), error_code=None)
         self.requests.append(entry)
         try:
-            body = await self._run(name, params, bot_id=bot_id, entry=entry if faults else None)
+            body = await self._run(name, params, bot_id=bot_id, entry=entry, faults=faults)
         except Unsupported as exc:
             self.unsupported += 1
             log.info("unsupported: %s", exc)
@@ -763,14 +765,22 @@ class Sandbox(SandboxState):
         return body
 
     async def _run(
-        self, method: str, params: Mapping[str, object], *, bot_id: int, entry: JSON | None
+        self,
+        method: str,
+        params: Mapping[str, object],
+        *,
+        bot_id: int,
+        entry: JSON,
+        faults: bool,
     ) -> JSON:
-        """Validate, apply a pending fault (if ``entry`` logs an HTTP request), then execute."""
+        """Validate, apply a pending fault if ``faults``, then execute one request."""
         if self.spec.canonical_method(method) is None:
             raise _NOT_FOUND
+        # A request the bot got wrong is refused even when a fault is pending, so a fault
+        # never hides a violation.
         if errors := self.spec.validate(method, params):
             raise bad_request(errors[0])
-        if entry is not None and (fault := self.take_fault(method)):
+        if faults and (fault := self.take_fault(method)):
             entry["fault"] = fault.kind
             await _serve_fault(fault)
         handler = _HANDLERS.get(method)
@@ -848,6 +858,7 @@ class Sandbox(SandboxState):
                 return True
             webhook.last_error_date = int(time.time())
             webhook.last_error_message = error
+            await self.notify()
             log.warning("webhook delivery of update %s failed: %s", update["update_id"], error)
             if delay is None:
                 break

@@ -29,8 +29,10 @@ from typing import Any
 __all__ = [
     "DEFAULT_USER_ID",
     "FAULT_KINDS",
+    "JSON",
     "ROLES",
     "ApiError",
+    "CallbackRecord",
     "Chat",
     "ControlError",
     "EntityParseError",
@@ -42,7 +44,12 @@ __all__ = [
     "Webhook",
     "bad_request",
     "bot_user",
+    "command_entities",
+    "image_size",
     "parse_html",
+    "placeholder_png",
+    "prune",
+    "utf16_length",
 ]
 
 JSON = dict[str, Any]

@@ -30,6 +30,7 @@
     messages: $("messages"),
     empty: $("empty"),
     typing: $("typing"),
+    jump: $("jump"),
     replyKeyboard: $("reply-keyboard"),
     composer: $("composer"),
     input: $("text-input"),
@@ -51,6 +52,9 @@
     rendered: new Map(),
     lastBotId: 0,
     replyKeyboardSig: "",
+    atBottom: true, // the list shows its newest message: keep following
+    ownScroll: false, // the next scroll event is our own jump to the end
+    followNext: false, // the person just acted: show the bot's answer even if scrolled up
     callbackSeen: null, // callback answers already shown (null: not yet loaded)
     generation: 0, // bumped on every user switch: stale polls and refreshes stop
     pollAbort: null,
@@ -84,6 +88,7 @@
   async function control(path, body) {
     try {
       const data = await api(path, { method: "POST", body });
+      state.followNext = true;
       refreshSoon();
       return data;
     } catch (error) {
@@ -367,17 +372,47 @@
     button.classList.remove("pressed");
   }
 
+  // Scrolling: the list follows new messages while the person is at its end (as Telegram
+  // does); scrolled up to read, they get a "new messages" button instead.
   function nearBottom() {
     const m = el.messages;
-    return m.scrollHeight - m.scrollTop - m.clientHeight < 80;
+    return m.scrollHeight - m.scrollTop - m.clientHeight < 60;
   }
 
   function scrollToBottom() {
-    el.messages.scrollTop = el.messages.scrollHeight;
+    const m = el.messages;
+    const top = m.scrollTop;
+    m.scrollTop = m.scrollHeight;
+    // The scroll event of our own jump may come after the layout changed again (say, the
+    // reply keyboard appeared): it must not count as the person scrolling away.
+    if (m.scrollTop !== top) state.ownScroll = true;
+    state.atBottom = true;
+    el.jump.hidden = true;
   }
 
-  function renderMessages(messages, { forceScroll = false } = {}) {
-    const stick = forceScroll || nearBottom();
+  el.messages.addEventListener("scroll", () => {
+    if (state.ownScroll) {
+      state.ownScroll = false;
+      return;
+    }
+    state.atBottom = nearBottom();
+    if (state.atBottom) el.jump.hidden = true;
+  });
+  // The list's box changes when the reply keyboard comes or goes, the input grows, or the
+  // window (a phone's on-screen keyboard) resizes: stay at the end if we were there.
+  if (typeof ResizeObserver === "function") {
+    new ResizeObserver(() => {
+      if (state.atBottom) scrollToBottom();
+    }).observe(el.messages);
+  }
+  el.jump.addEventListener("click", () => {
+    scrollToBottom();
+    el.messages.focus({ preventScroll: true });
+  });
+
+  // Render the list; return whether new messages were added.
+  function renderMessages(messages) {
+    const before = state.rendered.size;
     const seen = new Set();
     let previous = null;
     for (const message of messages) {
@@ -422,7 +457,7 @@
     }
     el.empty.hidden = messages.length > 0;
     if (!el.empty.hidden && el.empty.parentNode !== el.messages) el.messages.append(el.empty);
-    if (stick) scrollToBottom();
+    return state.rendered.size > before;
   }
 
   function clearMessages() {
@@ -510,8 +545,16 @@
     const userId = state.userId;
     const data = await api(`/chat/${encodeURIComponent(userId)}`);
     if (generation !== state.generation) return;
-    renderMessages(Array.isArray(data.messages) ? data.messages : []);
+    const stick = state.atBottom || state.followNext;
+    const added = renderMessages(Array.isArray(data.messages) ? data.messages : []);
     renderReplyKeyboard(data.reply_keyboard);
+    // Scroll once both are in place: the reply keyboard changes the list's height.
+    if (stick) {
+      scrollToBottom();
+      state.followNext = false;
+    } else if (added) {
+      el.jump.hidden = false;
+    }
     showChatAction(data.chat_action);
     showCallbackAnswers(data.callback_answers);
     refreshViolations();
@@ -590,6 +633,7 @@
       // storage can be disabled; the default user is fine then
     }
     clearMessages();
+    state.atBottom = true;
     state.callbackSeen = null;
     state.replyKeyboardSig = "";
     renderReplyKeyboard(null);
@@ -613,7 +657,7 @@
       user.username ||
       `User ${user.id}`;
     const lang = user.language_code ? ` · ${user.language_code}` : "";
-    const role = user.role ? ` · ${user.role}` : "";
+    const role = user.role && user.role !== "citizen" ? ` · ${user.role}` : "";
     return `${name} · ${user.id}${lang}${role}`;
   }
 
@@ -682,6 +726,13 @@
 
   // ---------------------------------------------------------------- violations
 
+  function setViolationsLabel(text) {
+    const prefix = document.createElement("span");
+    prefix.className = "pill-prefix";
+    prefix.textContent = "Bot API: ";
+    el.violations.replaceChildren(prefix, document.createTextNode(text));
+  }
+
   let violationsBusy = false;
   async function refreshViolations() {
     if (violationsBusy) return;
@@ -694,8 +745,7 @@
       el.violations.classList.toggle("ok", count === 0);
       el.violations.classList.toggle("bad", count > 0);
       el.violationsPanel.classList.toggle("bad", count > 0);
-      el.violations.textContent =
-        count === 0 ? "Bot API: 0 violations" : `Bot API: ${count} violation${count > 1 ? "s" : ""}`;
+      setViolationsLabel(`${count} violation${count === 1 ? "" : "s"}`);
       el.violationsList.replaceChildren();
       for (const item of items.slice(-50)) {
         const li = document.createElement("li");
@@ -713,7 +763,7 @@
         el.violationsList.append(li);
       }
     } catch (_) {
-      el.violations.textContent = "Bot API: unknown";
+      setViolationsLabel("unknown");
       el.violations.classList.remove("ok", "bad");
     } finally {
       violationsBusy = false;

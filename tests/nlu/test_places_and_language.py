@@ -35,6 +35,10 @@ from nlu.urgency import is_urgent
         ("Ақтөбеде", Region.AKTOBE),
         ("Атырауда", Region.ATYRAU),
         ("в Туркестане", Region.TURKESTAN),
+        ("в Сарани", Region.KARAGANDA),
+        ("Саран қалалық сотында", Region.KARAGANDA),
+        ("Qaraghandyda", Region.KARAGANDA),
+        ("Сәтбаевта", Region.ULYTAU),
     ],
 )
 def test_a_named_place_gives_its_region_in_any_spelling_and_case(text, region):

@@ -342,7 +342,7 @@ async def test_delete_message(api: Api) -> None:
     sent = await api.ok("sendMessage", chat_id=CITIZEN, text="oops")
     assert await api.ok("deleteMessage", chat_id=CITIZEN, message_id=sent["message_id"]) is True
     assert (await api.chat())["messages"] == []
-    status, body = await api.call("deleteMessage", chat_id=CITIZEN, message_id=sent["message_id"])
+    _status, body = await api.call("deleteMessage", chat_id=CITIZEN, message_id=sent["message_id"])
     assert body["description"] == "Bad Request: message to delete not found"
 
 
@@ -355,7 +355,7 @@ async def test_reply_parameters_embed_the_replied_message(api: Api) -> None:
         reply_parameters={"message_id": asked["message_id"]},
     )
     assert reply["reply_to_message"]["text"] == "question"
-    status, body = await api.call(
+    _status, body = await api.call(
         "sendMessage", chat_id=CITIZEN, text="x", reply_parameters={"message_id": 77}
     )
     assert body["description"] == "Bad Request: message to be replied not found"
@@ -366,7 +366,7 @@ async def test_chat_actions_are_checked_and_shown(api: Api) -> None:
     assert (await api.chat())["chat_action"] == "typing"
     await api.ok("sendMessage", chat_id=CITIZEN, text="done")
     assert (await api.chat())["chat_action"] is None
-    status, body = await api.call("sendChatAction", chat_id=CITIZEN, action="dancing")
+    _status, body = await api.call("sendChatAction", chat_id=CITIZEN, action="dancing")
     assert body["description"] == "Bad Request: wrong parameter action in request"
 
 
@@ -387,7 +387,7 @@ async def test_commands_are_kept_per_scope_and_language(api: Api) -> None:
 
 
 async def test_copy_message_sends_the_same_content(api: Api) -> None:
-    status, sent = await api.control("photo", user_id=CITIZEN, caption="evidence")
+    _status, sent = await api.control("photo", user_id=CITIZEN, caption="evidence")
     copied = await api.ok(
         "copyMessage", chat_id=CITIZEN, from_chat_id=CITIZEN, message_id=sent["message_id"]
     )
@@ -496,7 +496,7 @@ async def test_a_callback_query_can_be_answered_once(api: Api) -> None:
 
 async def test_a_contact_is_the_users_own(api: Api) -> None:
     await api.control("users", user_id=3003, first_name="Dana", language_code="kk")
-    status, sent = await api.control("contact", user_id=3003, phone="77011234567")
+    status, _sent = await api.control("contact", user_id=3003, phone="77011234567")
     assert status == 200
     [update] = await api.ok("getUpdates")
     message = update["message"]
@@ -591,7 +591,7 @@ async def test_requests_are_logged_without_file_bytes(api: Api) -> None:
 async def test_reset_clears_the_world_but_keeps_users_and_update_ids_growing(api: Api) -> None:
     await api.control("users", user_id=2002, first_name="Bolat")
     first = await api.send("/start")
-    await api.ok("sendMessage", chat_id=CITIZEN, text="x" * 5000 + "y")  # a violation
+    await api.call("sendMessage", chat_id=CITIZEN, text="x" * 5000)  # a violation
     await api.control("faults", method="getMe", kind="500")
     assert (await api.control("reset"))[0] == 200
     assert (await api.chat())["messages"] == []
@@ -708,26 +708,22 @@ async def test_webhook_info_and_get_updates_conflict(api: Api) -> None:
 # --- Serving -----------------------------------------------------------------------------------
 
 
-async def test_start_sandbox_serves_on_a_free_port_and_stops_promptly() -> None:
+async def test_start_sandbox_serves_on_a_free_port() -> None:
     sandbox, runner, port = await start_sandbox()
-    assert port > 0
     try:
-        async with aiohttp.ClientSession() as session:
-            url = f"http://127.0.0.1:{port}{BOT}/getUpdates"
-            async with session.post(url, json={"timeout": 30}) as response:
-                poll = asyncio.create_task(response.json())
-                await asyncio.sleep(0)
-            started = time.monotonic()
-            poll.cancel()
+        assert port > 0
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}{BOT}/getMe") as response,
+        ):
+            assert (await response.json())["result"]["id"] == 42
+        assert [r["method"] for r in sandbox.requests] == ["getMe"]
     finally:
-        started = time.monotonic()
         await runner.cleanup()
-    assert time.monotonic() - started < 3
-    assert sandbox.closing
 
 
 async def test_cleanup_ends_a_pending_long_poll_at_once() -> None:
-    sandbox, runner, port = await start_sandbox()
+    _sandbox, runner, port = await start_sandbox()
     async with aiohttp.ClientSession() as session:
         url = f"http://127.0.0.1:{port}{BOT}/getUpdates"
         poll = asyncio.create_task(session.post(url, json={"timeout": 30}))

@@ -1,0 +1,128 @@
+"""The classifier and the whole analysis on golden sets we wrote apart from the training data.
+
+Thresholds sit a little under what we measured (see docs/nlu.md): a regression breaks them,
+an ordinary retraining does not.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dialogs.vocabulary import Category
+from nlu.classifier import CategoryClassifier, load_or_train
+from nlu.data import default_files, load_examples
+from nlu.evaluation import evaluate_golden, load_golden
+from nlu.service import Nlu, load_nlu
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = load_golden()
+
+
+@pytest.fixture(scope="session")
+def nlu(tmp_path_factory) -> Nlu:
+    return load_nlu(cache_dir=tmp_path_factory.mktemp("nlu-cache"))
+
+
+@pytest.fixture(scope="session")
+def golden(nlu):
+    return evaluate_golden(nlu, GOLDEN)
+
+
+def test_training_data_is_rasa_format_with_every_category_in_every_language():
+    examples = load_examples()
+    counts: dict[tuple[str, str], int] = {}
+    for e in examples:
+        counts[e.intent, e.language] = counts.get((e.intent, e.language), 0) + 1
+    languages = {lang for _, lang in counts}
+    assert languages == {"kk", "ru", "en"}
+    for category in Category:
+        for lang in languages:
+            assert counts.get((category.value, lang), 0) >= 60, (category, lang)
+
+
+def test_golden_texts_are_not_in_the_training_data():
+    training = {e.text.strip().casefold() for e in load_examples()}
+    assert not [g.text for g in GOLDEN if g.text.strip().casefold() in training]
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_category_accuracy_per_language(golden, language):
+    accuracy, top3, n = golden.categories.per_language[language]
+    assert n >= 150
+    assert accuracy >= 0.80
+    assert top3 >= 0.95
+
+
+def test_urgent_cases_are_found_recall_first(golden):
+    assert golden.urgent_recall >= 0.95
+    assert golden.urgent_precision >= 0.80
+
+
+def test_a_named_region_is_found_and_none_is_invented(golden):
+    assert golden.region_accuracy >= 0.97
+    assert golden.region_false <= 2
+
+
+def test_places_of_detention_are_found(golden):
+    assert golden.detention_accuracy >= 0.9
+
+
+def test_probabilities_rank_every_category_and_sum_to_one(nlu):
+    ranked = nlu.rank("Работодатель третий месяц не платит зарплату")
+    assert {c for c, _ in ranked} == set(Category)
+    assert ranked[0][0] is Category.LABOUR
+    assert abs(sum(p for _, p in ranked) - 1) < 1e-6
+    assert [p for _, p in ranked] == sorted((p for _, p in ranked), reverse=True)
+
+
+def test_the_model_is_cached_and_not_retrained(tmp_path, monkeypatch):
+    first = load_or_train(CategoryClassifier, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("category-*.joblib"))) == 1
+
+    def no_training(*_):
+        raise AssertionError("trained again instead of loading the cache")
+
+    monkeypatch.setattr(CategoryClassifier, "train", no_training)
+    again = load_or_train(CategoryClassifier, cache_dir=tmp_path)
+    text = "Мені жұмыстан заңсыз шығарып жіберді"
+    assert again.rank(text) == first.rank(text)
+
+
+def test_a_changed_training_file_gets_a_new_model(tmp_path):
+    data = tmp_path / "data.yml"
+    data.write_text(default_files()[0].read_text(encoding="utf-8"), encoding="utf-8")
+    load_or_train(CategoryClassifier, [data], cache_dir=tmp_path / "cache")
+    data.write_text(data.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    load_or_train(CategoryClassifier, [data], cache_dir=tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("category-*.joblib"))) == 2
+
+
+def test_predict_command_writes_one_json_object_per_line(tmp_path):
+    texts = "Моего сына избили в ИВС Караганды\nЗарплату не платят\n"
+    out = subprocess.run(
+        [sys.executable, "-m", "nlu", "predict"],
+        input=texts,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"NLU_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+        check=True,
+    )
+    first, second = (json.loads(line) for line in out.stdout.splitlines())
+    assert set(first) == {
+        "category",
+        "confidence",
+        "top",
+        "urgent",
+        "language",
+        "region",
+        "detention_place",
+    }
+    assert first["urgent"] is True and first["region"] == "karaganda"
+    assert first["detention_place"] == "ИВС" and first["language"] == "ru"
+    assert len(first["top"]) == 3 and first["top"][0][0] == first["category"]
+    assert second["category"] == "labour" and second["urgent"] is False
