@@ -38,7 +38,7 @@ def normalize(text: str) -> str:
 def build_pipeline() -> Pipeline:
     chars = TfidfVectorizer(
         analyzer="char_wb",
-        ngram_range=(2, 5),
+        ngram_range=(2, 6),
         sublinear_tf=True,
         min_df=2,
         preprocessor=normalize,
