@@ -27,9 +27,10 @@ async def button(
     lang: str,
     outbox: Outbox,
 ):
-    if isinstance(query.message, Message):
+    if isinstance(query.message, Message) and query.message.reply_markup:
         # Take the keyboard off the clicked message: an answered question cannot be answered
-        # twice, and old buttons do not clutter the chat.
+        # twice, and old buttons do not clutter the chat. (Only if it still has one: editing
+        # to the same markup is an error on Telegram's side.)
         outbox.append(
             EditMessageReplyMarkup(chat_id=who.chat_id, message_id=query.message.message_id)
         )

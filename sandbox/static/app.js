@@ -1,6 +1,7 @@
 // The sandbox chat: a small Telegram-like client of the sandbox's JSON control API.
-// Plain ES2020, no dependencies. Bot texts are HTML (Telegram's parse mode); they are parsed
-// inert and rebuilt from text nodes and a few allowed tags only, never assigned as innerHTML.
+// Plain ES2020, no dependencies. Texts come as Telegram delivers them, plain text plus
+// entities; a bot text that still is HTML is parsed inert and rebuilt from text nodes and a
+// few allowed tags only. Nothing from the server is ever assigned as innerHTML.
 "use strict";
 
 (() => {
@@ -47,8 +48,8 @@
   const state = {
     userId: DEFAULT_USER,
     users: [],
-    // message_id -> {node, sig}; kept so a refresh only touches what changed and a screen
-    // reader hears new messages only.
+    // message_id -> {node, sig, keyboardSig}; kept so a refresh only touches what changed and
+    // a screen reader hears new messages only.
     rendered: new Map(),
     lastBotId: 0,
     replyKeyboardSig: "",
@@ -780,8 +781,8 @@
 
   async function sendText(text) {
     const clean = String(text).replace(/\s+$/u, "");
-    if (!clean.trim()) return;
-    await control("/send", { user_id: state.userId, text: clean });
+    if (!clean.trim()) return null;
+    return control("/send", { user_id: state.userId, text: clean });
   }
 
   function autoGrow() {
@@ -800,7 +801,11 @@
     autoGrow();
     el.input.focus();
     scrollToBottom();
-    await sendText(text);
+    const sent = await sendText(text);
+    if (!sent && !el.input.value) {
+      el.input.value = text; // not sent: give the text back rather than lose it
+      autoGrow();
+    }
   });
 
   el.input.addEventListener("keydown", (event) => {

@@ -3,6 +3,9 @@
 import asyncio
 import base64
 import json
+import re
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from sandbox.server import SANDBOX, Sandbox, start_sandbox
 
+ROOT = Path(__file__).resolve().parents[2]
 BOT = "/bot42:TEST"
 CITIZEN = 1001
 INLINE = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}]]}
@@ -750,3 +754,33 @@ async def test_the_page_is_served_when_present(tmp_path: Path) -> None:
             assert await response.text() == "1;"
         async with client.get("/static/..%2Fsecret.txt") as response:
             assert response.status == 404
+
+
+async def test_python_m_sandbox_prints_its_address_and_stops_on_sigint() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "sandbox",
+        "--port",
+        "0",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await within(process.stdout.readline(), 30)).decode()
+        address = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert address, line
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{address.group(0)}{BOT}/getMe") as response,
+        ):
+            assert response.status == 200
+        process.send_signal(signal.SIGINT)
+        await within(process.communicate(), 10)
+        assert process.returncode == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.communicate()
