@@ -68,3 +68,4 @@ class AppealSummary:
     outcome: Outcome | None
     urgent: bool
     created_at: datetime
+    id: int | None = None
