@@ -108,7 +108,7 @@ def all_queues() -> list[str]:
 
 def refusal(staff: Staff, case: CaseView, action: Action) -> str | None:
     """Why `staff` may not do `action` on `case` now (a Fluent key), or None if allowed."""
-    if not staff.sees(case.queue) and not (case.assignee_id == staff.user_id):
+    if not staff.sees(case.queue) and case.assignee_id != staff.user_id:
         return "staff-no-access"
     if case.status is AppealStatus.CLOSED:
         return None if action is Action.NOTE else "staff-already-closed"
