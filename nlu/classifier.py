@@ -27,7 +27,7 @@ from nlu.urgency import is_urgent as mentions_urgency
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "4"  # bump when the pipeline below changes, so old caches are not used
+MODEL_VERSION = "5"  # bump when the pipeline below changes, so old caches are not used
 DEFAULT_CACHE_DIR = Path(os.environ.get("NLU_CACHE_DIR", Path.home() / ".cache" / "ombudsman-nlu"))
 
 
@@ -51,8 +51,10 @@ def build_pipeline() -> Pipeline:
         preprocessor=normalize,
         token_pattern=r"(?u)\b\w+\b",
     )
-    # Calibration turns SVM margins into probabilities the bot can threshold on.
-    model = CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3)
+    # Calibration turns SVM margins into probabilities the bot can threshold on. One SVM
+    # calibrated on cross-validated margins (ensemble=False) is as accurate as three and
+    # twice as fast to apply (docs/nlu.md).
+    model = CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3, ensemble=False)
     return Pipeline(
         [("features", FeatureUnion([("chars", chars), ("words", words)])), ("model", model)]
     )
