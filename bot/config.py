@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # The first administrators (Telegram user ids), registered at every start; they add the
+    # other staff with /staff_add. Example: FIRST_ADMIN_IDS=[123456789]
+    first_admin_ids: list[int] = Field(default_factory=list)
+    # Optional group chats that also receive a queue's new appeals, e.g.
+    # QUEUE_CHATS={"region:pavlodar": -1001234567890, "central": -1009876543210}
+    queue_chats: dict[str, int] = Field(default_factory=dict)
+    # How often the deadline watcher looks at the database (seconds).
+    deadline_check_seconds: int = 300
     default_language: str = Field(default="ru", pattern="^(kk|ru|en)$")
     log_level: str = "INFO"
 

@@ -1,5 +1,9 @@
 """Build the production Dispatcher and Bot; run_bot.py and the tests both use these."""
 
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -11,15 +15,26 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.casework import Casework
+from bot.deadlines import watch_deadlines
 from bot.flow import IntakeFlow, Understanding
 from bot.inputs import normalize_phone
-from bot.middlewares import DbSessionMiddleware, OutboxMiddleware, WhoMiddleware
+from bot.middlewares import (
+    DbSessionMiddleware,
+    OutboxMiddleware,
+    StaffMiddleware,
+    WhoMiddleware,
+)
 from bot.routers import get_routers
 from bot.texts import Texts
+from dialogs.calendar import load_calendar
+from dialogs.casework import Role, Staff
 from dialogs.catalog import Catalog, load_catalog
 from dialogs.vocabulary import LANGUAGES
+from storage.casework import CaseRepository, StaffRepository
 
 COMMANDS = ("start", "new", "status", "language", "help", "cancel")
+STAFF_COMMANDS = ("queue", "appeal", "stats", "staff", "staff_add", "staff_remove", "cancel")
 
 
 def build_dispatcher(
@@ -31,12 +46,30 @@ def build_dispatcher(
     default_language: str = "ru",
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
+    first_admin_ids: Sequence[int] = (),
+    queue_chats: dict[str, int] | None = None,
+    deadline_check_seconds: float | None = None,
 ) -> Dispatcher:
-    """Wire routers, middlewares and long-lived services into one Dispatcher."""
+    """Wire routers, middlewares and long-lived services into one Dispatcher.
+
+    `deadline_check_seconds=None` leaves the deadline watcher off (tests drive it directly).
+    """
     texts = texts or Texts()
     catalog = catalog or load_catalog()
+    calendar = load_calendar()
+    casework = Casework(texts=texts, calendar=calendar, queue_chats=dict(queue_chats or {}))
+
+    async def on_submitted(session: AsyncSession, number: str, copies: tuple[str, ...]):
+        case = await CaseRepository(session).by_number(number)
+        return await casework.announce_new(session, case, now=datetime.now(UTC), copies=copies)
+
     flow = IntakeFlow(
-        texts=texts, catalog=catalog, understanding=understanding, normalize_phone=normalize_phone
+        texts=texts,
+        catalog=catalog,
+        understanding=understanding,
+        normalize_phone=normalize_phone,
+        calendar=calendar,
+        on_submitted=on_submitted,
     )
     # Updates of one chat are handled one at a time, so a double click or two quick messages
     # cannot both advance the same draft. (The Redis isolation replaces this across processes.)
@@ -45,14 +78,42 @@ def build_dispatcher(
         events_isolation=events_isolation or SimpleEventIsolation(),
         texts=texts,
         flow=flow,
+        casework=casework,
         default_language=default_language,
     )
     # Order matters: messages go out only after the transaction inside has committed.
     dp.update.outer_middleware(OutboxMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     dp.update.outer_middleware(WhoMiddleware(default_language))
+    dp.update.outer_middleware(StaffMiddleware())
     dp.include_routers(*get_routers())
     dp.startup.register(set_commands)
+
+    async def register_first_admins() -> None:
+        async with session_pool() as session, session.begin():
+            staff = StaffRepository(session)
+            for user_id in first_admin_ids:
+                known = await staff.get(user_id)
+                if known is None or known.role is not Role.ADMIN or not known.active:
+                    await staff.upsert(Staff(user_id=user_id, role=Role.ADMIN), added_by=None)
+
+    dp.startup.register(register_first_admins)
+    if deadline_check_seconds is not None:
+        tasks: list[asyncio.Task[None]] = []
+
+        async def start_watcher(bot: Bot) -> None:
+            tasks.append(
+                asyncio.create_task(
+                    watch_deadlines(session_pool, bot, casework, every=deadline_check_seconds)
+                )
+            )
+
+        async def stop_watcher() -> None:
+            for task in tasks:
+                task.cancel()
+
+        dp.startup.register(start_watcher)
+        dp.shutdown.register(stop_watcher)
     return dp
 
 

@@ -4,15 +4,17 @@ Handlers call `IntakeFlow.handle`; it is the only place that knows the order of 
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import render
 from bot.middlewares import Outbox, Who
 from bot.texts import Texts
+from dialogs.calendar import WorkCalendar, load_calendar
 from dialogs.catalog import Catalog
 from dialogs.intake import (
     Choice,
@@ -26,6 +28,7 @@ from dialogs.intake import (
     current_buttons,
     submitted_reply,
 )
+from dialogs.routing import route
 from dialogs.script import Kind
 from dialogs.vocabulary import Category, Region
 from storage.repositories import (
@@ -56,7 +59,13 @@ class IntakeFlow:
         understanding: Understanding,
         normalize_phone: Callable[[str], str | None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        calendar: WorkCalendar | None = None,
+        on_submitted: Callable[..., Awaitable[list[Any]]] | None = None,
     ) -> None:
+        self.calendar = calendar or load_calendar()
+        # Called with (session, number, copies) after an appeal is stored: returns the
+        # notifications for staff, sent with the citizen's receipt after the commit.
+        self.on_submitted = on_submitted
         self.texts = texts
         self.catalog = catalog
         self.understanding = understanding
@@ -107,7 +116,7 @@ class IntakeFlow:
         if state is not None and isinstance(event, TextInput):
             event = self.match_label(state, ctx, event)
         transition = advance(state, event, ctx)
-        replies = await self._store(transition, who, session, ctx)
+        replies, notifications = await self._store(transition, who, session, ctx)
         lang = (
             transition.state.language
             if transition.state
@@ -120,6 +129,7 @@ class IntakeFlow:
             outbox.extend(
                 render(reply, lang=lang, texts=self.texts, chat_id=who.chat_id, revision=revision)
             )
+        outbox.extend(notifications)
         return transition
 
     def match_label(self, state: IntakeState, ctx: Context, event: TextInput) -> Event:
@@ -134,8 +144,9 @@ class IntakeFlow:
 
     async def _store(
         self, t: Transition, who: Who, session: AsyncSession, ctx: Context
-    ) -> tuple[Reply, ...]:
+    ) -> tuple[tuple[Reply, ...], list[Any]]:
         users, drafts = UserRepository(session), DraftRepository(session)
+        notifications: list[Any] = []
         if t.language_chosen:
             await users.ensure(who.user_id)
             await users.set_language(who.user_id, t.language_chosen)
@@ -144,14 +155,21 @@ class IntakeFlow:
             await users.set_consent(who.user_id, t.consent_given)
         replies = t.replies
         if t.submit is not None:
-            number = await AppealRepository(session).create(t.submit, now=ctx.now)
+            appeal = t.submit
+            where = route(appeal.category, appeal.region, urgent=appeal.urgent)
+            due = self.calendar.due_at(ctx.now, self.catalog.response_working_days)
+            number = await AppealRepository(session).create(
+                appeal, now=ctx.now, queue=where.queue, due_at=due
+            )
             log.info("appeal submitted user_id=%s number=%s", who.user_id, number)
-            replies = (*replies, submitted_reply(number, t.submit.urgent, self.catalog))
+            replies = (*replies, submitted_reply(number, appeal.urgent, self.catalog))
+            if self.on_submitted is not None:
+                notifications = await self.on_submitted(session, number, where.copies)
         if t.state is None:
             await drafts.delete(who.user_id)
         elif t.accepted:
             await drafts.save(who.user_id, t.state.to_dict(), t.state.revision)
-        return replies
+        return replies, notifications
 
 
 # Steps answered only by buttons: there a typed "3" means the third button. On steps that take

@@ -13,6 +13,7 @@ from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inputs import guess_language
+from storage.casework import StaffRepository
 from storage.repositories import UserRepository
 
 log = logging.getLogger(__name__)
@@ -99,4 +100,15 @@ class WhoMiddleware(BaseMiddleware):
         data["who"] = Who(user_id=user.id, chat_id=chat.id, guessed_language=guessed)
         stored = await UserRepository(data["session"]).get_language(user.id)
         data["lang"] = stored or guessed
+        return await handler(event, data)
+
+
+class StaffMiddleware(BaseMiddleware):
+    """Put the registered staff member behind the update (`staff`), or None for citizens."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        who: Who | None = data.get("who")
+        data["staff"] = (
+            await StaffRepository(data["session"]).get(who.user_id) if who is not None else None
+        )
         return await handler(event, data)

@@ -14,16 +14,20 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
     false,
+    text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from dialogs.routing import TRIAGE
 from dialogs.vocabulary import AppealStatus
 
 # Stable constraint names, so that later migrations can address them on both backends.
@@ -101,9 +105,16 @@ class DraftRow(Base):
 
 
 class AppealRow(Base):
-    """A submitted appeal."""
+    """A submitted appeal, and where it stands in the office's casework."""
 
     __tablename__ = "appeals"
+    # For the staff's queue pages, the "mine" list and the deadline sweeps (see
+    # storage.casework). Each also serves lookups by its first column alone.
+    __table_args__ = (
+        Index(None, "queue", "status", "created_at"),
+        Index(None, "assignee_id", "status"),
+        Index(None, "status", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -146,6 +157,24 @@ class AppealRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
+    # --- Casework (migration 0002). ---
+    # A queue name of dialogs.routing: "triage", "central" or "region:<region id>".
+    queue: Mapped[str] = mapped_column(String(64), default=TRIAGE, server_default=TRIAGE)
+    # The staff member (staff.user_id) working the appeal; None while it waits in its queue.
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The body the appeal was sent on to, in the staff's words.
+    forwarded_to: Mapped[str | None] = mapped_column(Text)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Bumped by every change, so that a button drawn for an older state can be told stale.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # When the deadline reminder and the overdue escalation went out: at most once each.
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The citizen withdrew it (an urgent appeal stays open for the staff all the same).
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
     attachments: Mapped[list["AttachmentRow"]] = relationship(
         back_populates="appeal",
         cascade="all, delete-orphan",
@@ -185,3 +214,42 @@ class AppealCounterRow(Base):
     prefix: Mapped[str] = mapped_column(String(3), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_value: Mapped[int] = mapped_column(Integer)
+
+
+class StaffRow(Base):
+    """A member of the Ombudsman's office who works appeals in the bot."""
+
+    __tablename__ = "staff"
+
+    # Telegram's user id. No foreign key to users: staff may be registered before they ever
+    # write to the bot.
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(16))  # dialogs.casework.Role
+    region: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    name: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    # Staff are deactivated, never deleted: their names stay attached to the appeals' threads.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AppealEventRow(Base):
+    """One entry of an appeal's thread (dialogs.casework.EventKind), in insertion order."""
+
+    __tablename__ = "appeal_events"
+    # Reads are "the thread of one appeal, in order"; the index also serves the foreign key.
+    __table_args__ = (Index(None, "appeal_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True, autoincrement=True)
+    appeal_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("appeals.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    # None: the citizen or the system (reminders, escalations).
+    author_staff_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What staff or the citizen wrote; may hold personal data like the story does.
+    text: Mapped[str | None] = mapped_column(Text)
+    # SQL NULL, not JSON null, when there is nothing to record.
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

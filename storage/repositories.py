@@ -16,6 +16,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.appeal import AppealSummary, Attachment, NewAppeal
+from dialogs.casework import EventKind, all_queues
+from dialogs.routing import TRIAGE
 from dialogs.vocabulary import (
     KAZAKHSTAN_TIME,
     LANGUAGES,
@@ -26,6 +28,7 @@ from dialogs.vocabulary import (
 )
 from storage.models import (
     AppealCounterRow,
+    AppealEventRow,
     AppealRow,
     AttachmentRow,
     DraftRow,
@@ -150,10 +153,24 @@ class AppealRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def create(self, new: NewAppeal, *, now: datetime) -> str:
-        """Store a finished intake with its attachments and return its new number."""
+    async def create(
+        self,
+        new: NewAppeal,
+        *,
+        now: datetime,
+        queue: str = TRIAGE,
+        due_at: datetime | None = None,
+    ) -> str:
+        """Store a finished intake with its attachments and return its new number.
+
+        `queue` is where the staff will find it (dialogs.routing.route), `due_at` its response
+        deadline (dialogs.calendar). The appeal's thread starts with a SUBMITTED event.
+        """
         _require_aware(now, "now")
         _require_aware(new.consent_at, "consent_at")
+        require_queue(queue)
+        if due_at is not None:
+            _require_aware(due_at, "due_at")
         await UserRepository(self._session).ensure(new.user_id)
         # A custody appeal is handled where the institution is, not where the filer lives.
         prefix = REGION_CODES[new.institution_region or new.region]
@@ -191,6 +208,8 @@ class AppealRepository:
             consent_at=new.consent_at,
             created_at=now,
             updated_at=now,
+            queue=queue,
+            due_at=due_at,
             attachments=[
                 AttachmentRow(
                     kind=attachment.kind.value,
@@ -205,12 +224,23 @@ class AppealRepository:
         )
         self._session.add(row)
         await self._session.flush()
+        self._session.add(
+            AppealEventRow(
+                appeal_id=row.id,
+                kind=EventKind.SUBMITTED.value,
+                author_staff_id=None,
+                data={"queue": queue},
+                created_at=now,
+            )
+        )
+        await self._session.flush()
         return number
 
     async def list_for_user(self, user_id: int, limit: int = 20) -> list[AppealSummary]:
         """Return the user's appeals, newest first."""
         statement = (
             select(
+                AppealRow.id,
                 AppealRow.number,
                 AppealRow.category,
                 AppealRow.status,
@@ -231,6 +261,7 @@ class AppealRepository:
                 outcome=Outcome(row.outcome) if row.outcome is not None else None,
                 urgent=row.urgent,
                 created_at=row.created_at,
+                id=row.id,
             )
             for row in rows
         ]
@@ -260,6 +291,12 @@ class AppealRepository:
         )
         sequence = (await self._session.execute(statement)).scalar_one()
         return f"{prefix}-{year}-{sequence:06d}"
+
+
+def require_queue(queue: str) -> None:
+    """Refuse a queue name that no staff member would ever see (dialogs.casework.all_queues)."""
+    if queue not in all_queues():
+        raise ValueError(f"unknown queue {queue!r}")
 
 
 def _value(member: StrEnum | None) -> str | None:

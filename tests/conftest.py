@@ -61,6 +61,7 @@ class Harness:
         self.recording = RecordingSession()
         self.bot: Bot = build_bot(BOT_TOKEN, session=self.recording)
         self.understanding = kw.pop("understanding", plain_understanding())
+        self.dispatcher_options = kw
         self.dp: Dispatcher = self.new_dispatcher()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)

@@ -3,12 +3,15 @@
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from bot.routers import commands, errors, intake
+from bot.routers import commands, errors, followup, intake, staff
 
 
 def get_routers() -> list[Router]:
-    """Private chats get the citizen's routers; the errors router sees everything."""
-    citizens = [commands.build_router(), intake.build_router()]
+    """Staff first (their commands and typed replies), then a citizen's pending reply to a
+    question, then commands and the intake. Citizens' routers see private chats only."""
+    citizens = [followup.build_router(), commands.build_router(), intake.build_router()]
     for router in citizens:
         router.message.filter(F.chat.type == ChatType.PRIVATE)
-    return [errors.build_router(), *citizens]
+    staff_router = staff.build_router()
+    staff_router.message.filter(F.chat.type == ChatType.PRIVATE)
+    return [errors.build_router(), staff_router, *citizens]

@@ -3,15 +3,17 @@
 from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.methods import SendMessage
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.casework import Casework
 from bot.flow import IntakeFlow
 from bot.keyboards import LanguageCb, language_keyboard
 from bot.middlewares import Outbox, Who
 from bot.texts import Texts
 from bot.views import status_text
 from dialogs.intake import Cancel, SetLanguage, Start
+from dialogs.vocabulary import AppealStatus
 from storage.repositories import AppealRepository, UserRepository
 
 
@@ -60,6 +62,7 @@ async def language_chosen(
 
 async def status(
     message: Message,
+    casework: Casework,
     flow: IntakeFlow,
     who: Who,
     session: AsyncSession,
@@ -69,7 +72,22 @@ async def status(
 ):
     appeals = await AppealRepository(session).list_for_user(who.user_id)
     has_draft = await flow.load(session, who.user_id) is not None
-    outbox.append(message.answer(status_text(texts, lang, appeals, has_draft=has_draft)))
+    # Each open appeal can get more information or be withdrawn, from here.
+    rows = [
+        [
+            casework.follow_button(lang, "add", a.id, "button-add-info", number=a.number),
+            casework.follow_button(lang, "withdraw", a.id, "button-withdraw", number=a.number),
+        ]
+        for a in appeals[:5]
+        if a.id is not None and a.status is not AppealStatus.CLOSED
+    ]
+    outbox.append(
+        SendMessage(
+            chat_id=who.chat_id,
+            text=status_text(texts, lang, appeals, has_draft=has_draft),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
+        )
+    )
 
 
 def build_router() -> Router:

@@ -17,7 +17,15 @@ from storage.db import (
 )
 from storage.models import Base
 
-TABLES = {"users", "drafts", "appeals", "attachments", "appeal_counters"}
+TABLES = {
+    "users",
+    "drafts",
+    "appeals",
+    "attachments",
+    "appeal_counters",
+    "staff",
+    "appeal_events",
+}
 
 
 def _table_names(connection: Connection) -> set[str]:

@@ -1,0 +1,74 @@
+"""Deadline reminders and escalation, driven from the database so a restart loses nothing.
+
+Every few minutes: appeals due within two working days get one reminder (to whoever works
+them, or their queue); overdue appeals are escalated once to the central office. The marks
+(`reminded_at`, `escalated_at`) are written in the same transaction that decides, and the
+messages go out after it commits.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiogram import Bot
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.casework import Casework, Method
+from bot.middlewares import send
+from dialogs.casework import Role
+from dialogs.routing import CENTRAL
+from dialogs.vocabulary import KAZAKHSTAN_TIME
+from storage.casework import CaseRepository, StaffRepository
+from storage.repositories import UserRepository
+
+log = logging.getLogger(__name__)
+REMIND_WITHIN_WORKING_DAYS = 2
+
+
+async def check_deadlines(
+    session: AsyncSession, casework: Casework, now: datetime
+) -> list[Method]:
+    """Mark and return the reminders and escalations due at `now` (one transaction)."""
+    cases = CaseRepository(session)
+    methods: list[Method] = []
+    horizon = casework.calendar.due_at(now, REMIND_WITHIN_WORKING_DAYS)
+    for case in await cases.due_soon(horizon):
+        due = case.due_at.astimezone(KAZAKHSTAN_TIME).strftime("%d.%m.%Y")
+        methods += await casework.staff_notice(session, case, "staff-reminder", date=due)
+        await cases.mark_reminded(case.id, now)
+    users = UserRepository(session)
+    for case in await cases.overdue_unescalated(now):
+        due = case.due_at.astimezone(KAZAKHSTAN_TIME).strftime("%d.%m.%Y")
+        for member in await StaffRepository(session).watching(CENTRAL):
+            if member.role is Role.REPRESENTATIVE:
+                continue
+            lang = await users.get_language(member.user_id) or "ru"
+            header = casework.texts.get(lang, "staff-escalated", number=case.number, date=due)
+            methods.append(
+                casework.card(member.user_id, case, lang, member, now=now, header=header)
+            )
+        await cases.mark_escalated(case.id, now)
+    return methods
+
+
+async def watch_deadlines(
+    session_pool: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    casework: Casework,
+    *,
+    every: float,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """Run check_deadlines forever; a failed round is logged and retried next time."""
+    while True:
+        try:
+            async with session_pool() as session, session.begin():
+                methods = await check_deadlines(session, casework, clock())
+            for method in methods:
+                await send(bot, method)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # the database or Telegram may be away for a while
+            log.warning("deadline check failed: %s", type(e).__name__)
+        await asyncio.sleep(every)
