@@ -163,10 +163,8 @@ class Casework:
         methods: list[Method] = []
         seen: set[int] = set()
         for queue in (case.queue, *copies):
-            for member in await staff_repo.watching(queue):
-                if member.user_id in seen or (
-                    queue != case.queue and member.role is Role.REPRESENTATIVE
-                ):
+            for member in await recipients(staff_repo, queue):
+                if member.user_id in seen:
                     continue
                 seen.add(member.user_id)
                 lang = await users.get_language(member.user_id) or "ru"
@@ -229,7 +227,7 @@ class Casework:
             member = await staff_repo.get(case.assignee_id)
             targets = [member] if member else []
         if not targets:
-            targets = await staff_repo.watching(case.queue)
+            targets = await recipients(staff_repo, case.queue)
         methods: list[Method] = []
         for member in targets:
             lang = await users.get_language(member.user_id) or "ru"
@@ -251,6 +249,16 @@ class Casework:
                 )
             )
         return methods
+
+
+async def recipients(staff: StaffRepository, queue: str) -> list[Staff]:
+    """Who is told about a queue's news: a region's representatives for a regional queue
+    (central staff can look at every queue but are not pinged for each appeal); central staff
+    and administrators for the central and triage queues."""
+    members = await staff.watching(queue)
+    if queue.startswith("region:"):
+        return [m for m in members if m.role is Role.REPRESENTATIVE]
+    return [m for m in members if m.role is not Role.REPRESENTATIVE]
 
 
 def quote(text: str) -> str:

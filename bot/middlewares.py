@@ -94,10 +94,13 @@ class WhoMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = data.get("event_from_user")
         chat = data.get("event_chat")
-        if user is None or chat is None:
+        if user is None:
             return await handler(event, data)
         guessed = guess_language(user.language_code, self.default_language)
-        data["who"] = Who(user_id=user.id, chat_id=chat.id, guessed_language=guessed)
+        # A callback from a message too old for Telegram to include comes without a chat;
+        # the bot only talks in private chats, whose id is the user's.
+        chat_id = chat.id if chat is not None else user.id
+        data["who"] = Who(user_id=user.id, chat_id=chat_id, guessed_language=guessed)
         stored = await UserRepository(data["session"]).get_language(user.id)
         data["lang"] = stored or guessed
         return await handler(event, data)

@@ -63,6 +63,8 @@ from storage.repositories import _insert, _require_aware, _value, require_queue
 OPEN_STATUSES: tuple[str, ...] = (AppealStatus.NEW.value, AppealStatus.IN_PROGRESS.value)
 EXCERPT_LENGTH = 300
 VIEWS: tuple[str, ...] = ("new", "mine", "overdue", "urgent", "all")
+# The most appeals one deadline sweep (due_soon, overdue_unescalated) returns.
+SWEEP_LIMIT = 500
 # take_next's attempts when it loses a race (it should not: see the module's docstring).
 TAKE_NEXT_ATTEMPTS = 5
 
@@ -138,7 +140,7 @@ class StaffRepository:
     async def list_all(self) -> list[Staff]:
         """Return every staff member, active or not, by role, region and id."""
         statement = select(*_STAFF_COLUMNS).order_by(
-            StaffRow.role, StaffRow.region, StaffRow.user_id
+            StaffRow.role, StaffRow.region.nulls_first(), StaffRow.user_id
         )
         return [_staff(row) for row in await self._session.execute(statement)]
 
@@ -264,20 +266,28 @@ class CaseRepository:
         last = cases[limit - 1]
         return cases[:limit], (last.created_at, last.id)
 
-    async def due_soon(self, before: datetime) -> list[CaseView]:
-        """Open appeals due by `before` whose deadline reminder has not gone out, by due date."""
+    async def due_soon(self, before: datetime, *, limit: int = SWEEP_LIMIT) -> list[CaseView]:
+        """Open appeals due by `before` whose deadline reminder has not gone out, by due date.
+
+        At most `limit`, the earliest due first: a sweep marks them (`mark_reminded`) and the
+        next sweep gets the rest.
+        """
         _require_aware(before, "before")
         return await self._many(
             (AppealRow.due_at <= before, AppealRow.reminded_at.is_(None), _is_open()),
             order_by=(AppealRow.due_at, AppealRow.id),
+            limit=limit,
         )
 
-    async def overdue_unescalated(self, now: datetime) -> list[CaseView]:
-        """Open appeals past their deadline that were not escalated yet, by due date."""
+    async def overdue_unescalated(
+        self, now: datetime, *, limit: int = SWEEP_LIMIT
+    ) -> list[CaseView]:
+        """Open appeals past their deadline not escalated yet: at most `limit`, by due date."""
         _require_aware(now, "now")
         return await self._many(
             (AppealRow.due_at < now, AppealRow.escalated_at.is_(None), _is_open()),
             order_by=(AppealRow.due_at, AppealRow.id),
+            limit=limit,
         )
 
     async def open_appeal_ids_for_user(self, user_id: int) -> list[int]:
@@ -511,8 +521,8 @@ class CaseRepository:
         text: str | None = None,
         data: dict[str, Any] | None = None,
         now: datetime,
-    ) -> ThreadEntry:
-        """Append an event (a question, an answer, a note...) to the appeal's thread.
+    ) -> int:
+        """Append an event (a question, an answer, a note...) to the thread; return its id.
 
         Storage does not judge who may write what: that is dialogs.casework's. Raises
         LookupError if there is no such appeal.
@@ -567,8 +577,11 @@ class CaseRepository:
         conditions: Sequence[ColumnElement[bool]],
         *,
         order_by: Sequence[Any],
+        limit: int,
     ) -> list[CaseView]:
-        statement = select(*_CASE_COLUMNS).where(*conditions).order_by(*order_by)
+        if limit < 1:
+            raise ValueError(f"limit must be positive, got {limit}")
+        statement = select(*_CASE_COLUMNS).where(*conditions).order_by(*order_by).limit(limit)
         return [_case(row) for row in await self._session.execute(statement)]
 
     async def _apply(
@@ -598,7 +611,7 @@ class CaseRepository:
         text: str | None = None,
         data: dict[str, Any] | None = None,
         now: datetime,
-    ) -> ThreadEntry:
+    ) -> int:
         row = AppealEventRow(
             appeal_id=appeal_id,
             kind=kind.value,
@@ -609,14 +622,7 @@ class CaseRepository:
         )
         self._session.add(row)
         await self._session.flush()
-        return ThreadEntry(
-            kind=kind,
-            author_staff_id=author_staff_id,
-            text=text,
-            data=data,
-            created_at=now,
-            id=row.id,
-        )
+        return row.id
 
 
 def _is_open() -> ColumnElement[bool]:

@@ -23,6 +23,7 @@ from dialogs.vocabulary import (
     LANGUAGES,
     REGION_CODES,
     AppealStatus,
+    AttachmentKind,
     Category,
     Outcome,
 )
@@ -269,6 +270,24 @@ class AppealRepository:
     async def count(self) -> int:
         """Return the number of stored appeals."""
         return await self._session.scalar(select(func.count()).select_from(AppealRow)) or 0
+
+    async def attachments(self, appeal_id: int) -> list[Attachment]:
+        """The files sent with an appeal, in the order they came."""
+        rows = await self._session.scalars(
+            select(AttachmentRow)
+            .where(AttachmentRow.appeal_id == appeal_id)
+            .order_by(AttachmentRow.id)
+        )
+        return [
+            Attachment(
+                kind=AttachmentKind(r.kind),
+                file_id=r.file_id,
+                file_unique_id=r.file_unique_id,
+                mime_type=r.mime_type,
+                file_size=r.file_size,
+            )
+            for r in rows
+        ]
 
     async def _allocate_number(self, prefix: str, year: int) -> str:
         """Take the next number of the (prefix, year) sequence, e.g. "PAV-2026-000123".

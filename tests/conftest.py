@@ -68,7 +68,11 @@ class Harness:
 
     def new_dispatcher(self) -> Dispatcher:
         """A fresh dispatcher on the same database: what a restarted process would have."""
-        return build_dispatcher(session_pool=self.session_pool, understanding=self.understanding)
+        return build_dispatcher(
+            session_pool=self.session_pool,
+            understanding=self.understanding,
+            **self.dispatcher_options,
+        )
 
     def restart(self) -> None:
         self.dp = self.new_dispatcher()

@@ -9,7 +9,7 @@ import logging
 from datetime import UTC, datetime
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, CommandObject, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import (
@@ -536,7 +536,7 @@ def build_router() -> Router:
     return router
 
 
-class StaffFilter:
+class StaffFilter(Filter):
     """Passes registered, active staff (or administrators only)."""
 
     def __init__(self, admin: bool = False) -> None:

@@ -111,7 +111,10 @@ async def test_a_citizens_appeal_is_worked_and_closed_end_to_end(pool):
         kinds = [e.kind for e in await CaseRepository(s).thread(row.id)]
         report = await build_report(s, date(2000, 1, 1), date.today() + timedelta(days=1))
     assert kinds == [
-        EventKind.SUBMITTED, EventKind.TAKEN, EventKind.QUESTION, EventKind.ANSWER,
+        EventKind.SUBMITTED,
+        EventKind.TAKEN,
+        EventKind.QUESTION,
+        EventKind.ANSWER,
         EventKind.CLOSED,
     ]
     assert row.outcome == "forwarded" and row.queue == "region:pavlodar"
@@ -155,13 +158,26 @@ async def test_a_citizen_cannot_touch_someone_elses_appeal_and_outsiders_see_not
     stranger = h.citizen(7007, language_code="en")
     await stranger.send("/start")
     h.recording.clear()
-    await stranger._feed({"callback_query": {
-        "id": "q1", "from": stranger.user, "chat_instance": "x",
-        "data": f"f1:withdraw_yes:{appeal_id}:0",
-    }})
-    await stranger._feed({"callback_query": {
-        "id": "q2", "from": stranger.user, "chat_instance": "x", "data": f"s1:take:{appeal_id}:",
-    }})
+    await stranger._feed(
+        {
+            "callback_query": {
+                "id": "q1",
+                "from": stranger.user,
+                "chat_instance": "x",
+                "data": f"f1:withdraw_yes:{appeal_id}:0",
+            }
+        }
+    )
+    await stranger._feed(
+        {
+            "callback_query": {
+                "id": "q2",
+                "from": stranger.user,
+                "chat_instance": "x",
+                "data": f"s1:take:{appeal_id}:",
+            }
+        }
+    )
     await stranger.send("/queue")
     answers = h.recording.requests_of("answerCallbackQuery")
     assert [a.params["text"] for a in answers] == [t("stale-button-alert"), t("staff-not-staff")]

@@ -25,7 +25,8 @@ async def full_intake(sb: SandboxClient) -> str:
     await sb.click(USER, en("choice-filer-self"))
     await sb.wait_text(USER, "Tell us what happened")
     await sb.send(USER, "My employer in Pavlodar has not paid my salary for three months.")
-    await sb.click(USER, en("category-labour"))
+    # The real classifier proposes the category; one tap confirms it.
+    await sb.click(USER, en("button-category-yes", category=en("category-labour")))
     await sb.click(USER, en("choice-jurisdiction-continue"))
     await sb.click(USER, en("region-pavlodar"))
     await sb.wait_text(USER, "Which body or official")

@@ -156,6 +156,10 @@ async def test_list_for_user_shows_own_appeals_newest_first(transaction: Transac
     await create(transaction, make_appeal(user_id=2), now=NOW + timedelta(days=10))
     async with transaction() as session:
         appeals = AppealRepository(session)
+        ids = {
+            row.number: row.id
+            for row in await session.execute(select(AppealRow.number, AppealRow.id))
+        }
         listed = await appeals.list_for_user(1)
         assert listed == [
             AppealSummary(
@@ -165,6 +169,7 @@ async def test_list_for_user_shows_own_appeals_newest_first(transaction: Transac
                 outcome=None,
                 urgent=False,
                 created_at=NOW + timedelta(days=2),
+                id=ids[numbers[2]],
             ),
             AppealSummary(
                 number=numbers[1],
@@ -173,6 +178,7 @@ async def test_list_for_user_shows_own_appeals_newest_first(transaction: Transac
                 outcome=None,
                 urgent=True,
                 created_at=NOW + timedelta(days=1),
+                id=ids[numbers[1]],
             ),
             AppealSummary(
                 number=numbers[0],
@@ -181,6 +187,7 @@ async def test_list_for_user_shows_own_appeals_newest_first(transaction: Transac
                 outcome=None,
                 urgent=False,
                 created_at=NOW,
+                id=ids[numbers[0]],
             ),
         ]
         assert isinstance(listed[0].category, Category)
