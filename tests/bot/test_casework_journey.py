@@ -20,7 +20,7 @@ from storage.db import create_engine, create_session_pool, upgrade_to_head
 from storage.models import AppealRow
 from storage.report import build_report
 from storage.repositories import UserRepository
-from tests.bot.test_intake_flow import file_to_summary
+from tests.bot.test_intake_flow import begin, file_to_summary
 from tests.conftest import Harness
 from tests.storage.conftest import _reset_postgres
 
@@ -194,10 +194,7 @@ async def test_custody_appeals_go_to_the_institutions_region_and_urgent_ones_to_
     h = Harness(pool)
     await register_staff(pool)
     c = h.citizen(CITIZEN, language_code="en")
-    await c.send("/start")
-    await c.click("English")
-    await c.click(t("choice-consent-agree"))
-    await c.click(t("choice-filer-custody"))
+    await begin(c, "en", "custody")
     await c.send("Serik Akhmetov")
     await c.click(t("choice-relation-parent"))
     await c.click(t("choice-detention-kind-colony"))

@@ -23,6 +23,14 @@ def t(lang: str, key: str, **args) -> str:
     return TEXTS.get(lang, key, **args)
 
 
+async def begin(c: Citizen, lang: str = "en", filer: str = "self") -> None:
+    """/start, the language, consent and who files: where most journeys start."""
+    await c.send("/start")
+    await c.click(t(lang, f"choice-language-{lang}"))
+    await c.click(t(lang, "choice-consent-agree"))
+    await c.click(t(lang, f"choice-filer-{filer}"))
+
+
 async def file_to_summary(
     c: Citizen,
     lang: str,
@@ -32,10 +40,7 @@ async def file_to_summary(
     region: Region = Region.PAVLODAR,
 ) -> None:
     """Walk a self-filed intake with buttons and typing, up to the summary."""
-    await c.send("/start")
-    await c.click(t(lang, f"choice-language-{lang}"))
-    await c.click(t(lang, "choice-consent-agree"))
-    await c.click(t(lang, "choice-filer-self"))
+    await begin(c, lang)
     await c.send(story)
     await c.click(t(lang, f"category-{category}"))
     await c.click(t(lang, "choice-jurisdiction-continue"))
@@ -102,10 +107,7 @@ async def test_status_lists_the_citizens_appeals(harness):
 
 async def test_filing_for_a_person_in_custody_routes_by_the_institution(harness):
     c = harness.citizen(language_code="ru")
-    await c.send("/start")
-    await c.click(t("ru", "choice-language-ru"))
-    await c.click(t("ru", "choice-consent-agree"))
-    await c.click(t("ru", "choice-filer-custody"))
+    await begin(c, "ru", "custody")
     await c.send("Серик Болатович Ахметов")
     await c.click(t("ru", "choice-relation-parent"))
     await c.click(t("ru", "choice-detention-kind-colony"))
@@ -146,10 +148,7 @@ async def test_filing_for_a_person_in_custody_routes_by_the_institution(harness)
 
 async def test_a_story_of_torture_gets_emergency_numbers_at_once_and_is_marked_urgent(harness):
     c = harness.citizen(language_code="kk")
-    await c.send("/start")
-    await c.click(t("kk", "choice-language-kk"))
-    await c.click(t("kk", "choice-consent-agree"))
-    await c.click(t("kk", "choice-filer-other_person"))
+    await begin(c, "kk", "other_person")
     await c.send("Ерлан Серікұлы")
     await c.click(t("kk", "choice-relation-sibling"))
     sent = await c.send("Інімді полиция бөлімінде ұрып-соқты, қазір ауруханада жатыр.")
@@ -182,10 +181,7 @@ async def test_a_story_of_torture_gets_emergency_numbers_at_once_and_is_marked_u
 
 async def test_choosing_the_torture_category_marks_urgent_even_without_keywords(harness):
     c = harness.citizen(language_code="en")
-    await c.send("/start")
-    await c.click("English")
-    await c.click(t("en", "choice-consent-agree"))
-    await c.click(t("en", "choice-filer-self"))
+    await begin(c, "en", "self")
     sent = await c.send("Something happened at the station yesterday evening.")
     assert not any(t("en", "urgent-title") in s for s in sent)
     sent = await c.click(t("en", "category-torture_ill_treatment"))
@@ -195,10 +191,7 @@ async def test_choosing_the_torture_category_marks_urgent_even_without_keywords(
 
 async def test_a_court_decision_gets_the_jurisdiction_explanation(harness):
     c = harness.citizen(language_code="ru")
-    await c.send("/start")
-    await c.click(t("ru", "choice-language-ru"))
-    await c.click(t("ru", "choice-consent-agree"))
-    await c.click(t("ru", "choice-filer-self"))
+    await begin(c, "ru", "self")
     await c.send("Суд отказал мне в иске о восстановлении, я не согласна с решением.")
     [explanation] = await c.click(t("ru", "category-court_decision"))
     assert t("ru", "juris-court_decision-cannot") in explanation
@@ -214,10 +207,7 @@ async def test_a_court_decision_gets_the_jurisdiction_explanation(harness):
 
 async def test_a_restart_in_the_middle_loses_nothing(harness):
     c = harness.citizen(language_code="en")
-    await c.send("/start")
-    await c.click("English")
-    await c.click(t("en", "choice-consent-agree"))
-    await c.click(t("en", "choice-filer-self"))
+    await begin(c, "en", "self")
     await c.send("The akimat refuses to put my family on the housing waiting list.")
     harness.restart()  # a new process: nothing in memory survives
     await c.click(t("en", "category-housing"))
@@ -262,10 +252,7 @@ async def test_a_stale_or_double_clicked_button_changes_nothing(harness):
 
 async def test_back_returns_to_the_previous_question(harness):
     c = harness.citizen(language_code="en")
-    await c.send("/start")
-    await c.click("English")
-    await c.click(t("en", "choice-consent-agree"))
-    await c.click(t("en", "choice-filer-other_person"))
+    await begin(c, "en", "other_person")
     await c.click(t("en", "button-back"))
     assert c.last_text() == t("en", "ask-filer")
     await c.click(t("en", "choice-filer-self"))
@@ -274,10 +261,7 @@ async def test_back_returns_to_the_previous_question(harness):
 
 async def test_bad_input_gets_a_polite_answer_and_loses_nothing(harness):
     c = harness.citizen(language_code="en")
-    await c.send("/start")
-    await c.click("English")
-    await c.click(t("en", "choice-consent-agree"))
-    await c.click(t("en", "choice-filer-self"))
+    await begin(c, "en", "self")
     assert await c.sticker() == [t("en", "unsupported-content")]
     assert await c.document("application/x-msdownload") == [t("en", "file-wrong-type")]
     assert await c.document("application/pdf", size=30 * 1024 * 1024) == [
@@ -301,10 +285,7 @@ async def test_bad_input_gets_a_polite_answer_and_loses_nothing(harness):
 
 async def test_photos_and_voice_are_kept_as_attachments(harness):
     c = harness.citizen(language_code="en")
-    await c.send("/start")
-    await c.click("English")
-    await c.click(t("en", "choice-consent-agree"))
-    await c.click(t("en", "choice-filer-self"))
+    await begin(c, "en", "self")
     sent = await c.photo("p1")
     assert sent[0] == t("en", "attachment-saved", count=1)
     assert (await c.photo("p1"))[0] == t("en", "attachment-duplicate")
@@ -373,10 +354,7 @@ async def test_the_classifier_proposal_is_confirmed_with_one_click(session_pool)
         ),
     )
     c = h.citizen(language_code="en")
-    await c.send("/start")
-    await c.click("English")
-    await c.click(t("en", "choice-consent-agree"))
-    await c.click(t("en", "choice-filer-self"))
+    await begin(c, "en", "self")
     [proposal] = await c.send("We were evicted in Kostanay with two small children.")
     assert proposal == t("en", "ask-category-confident", category=t("en", "category-housing"))
     await c.click(t("en", "button-category-yes", category=t("en", "category-housing")))
@@ -411,10 +389,7 @@ async def test_logs_never_contain_what_people_wrote(harness, caplog):
 
 async def test_coming_back_days_later_is_welcomed_and_the_answer_is_kept(harness):
     c = harness.citizen(language_code="en")
-    await c.send("/start")
-    await c.click("English")
-    await c.click(t("en", "choice-consent-agree"))
-    await c.click(t("en", "choice-filer-self"))
+    await begin(c, "en", "self")
     async with harness.session_pool() as s, s.begin():
         draft = await s.get(DraftRow, c.user_id)
         draft.updated_at = draft.updated_at - timedelta(days=3)

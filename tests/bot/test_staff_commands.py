@@ -10,7 +10,7 @@ from dialogs.vocabulary import Region
 from storage.casework import CaseRepository, StaffRepository
 from storage.models import AppealRow
 from storage.repositories import UserRepository
-from tests.bot.test_intake_flow import file_to_summary
+from tests.bot.test_intake_flow import begin, file_to_summary
 from tests.conftest import Harness
 
 T = Texts()
@@ -102,10 +102,7 @@ async def test_the_files_button_sends_the_attachments_to_the_representative(sess
         await UserRepository(s).ensure(REP)
         await UserRepository(s).set_language(REP, "en")
     c = h.citizen(1001, language_code="en")
-    await c.send("/start")
-    await c.click("English")
-    await c.click(t("choice-consent-agree"))
-    await c.click(t("choice-filer-self"))
+    await begin(c, "en", "self")
     await c.photo("evidence-photo")
     await c.voice("voice-note")
     h.recording.clear()
