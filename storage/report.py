@@ -339,16 +339,14 @@ def write_csv(report: Report, path: Path | str) -> None:
 
 def _summary_rows(report: Report) -> list[list[str]]:
     decided = report.closed_with_outcome
-    if decided:
-        share = f"{report.satisfied_share * 100:.1f} % of {decided} closed with an outcome"
-    else:
-        share = "— (none closed with an outcome)"
+    share = f"{report.satisfied_share * 100:.1f} %" if decided else "—"
     return [
         ["Appeals", str(report.total)],
         ["Urgent", str(report.urgent)],
         ["About a person in custody", str(report.custody)],
         ["Old complaints", str(report.old_complaint)],
-        ["Satisfied", share],
+        ["Closed with an outcome", str(decided)],
+        ["Share satisfied of those", share],
     ]
 
 

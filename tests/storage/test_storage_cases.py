@@ -186,6 +186,17 @@ async def test_create_refuses_unknown_queues_and_naive_deadlines(
             await appeals.create(make_appeal(), now=NOW, due_at=datetime(2026, 4, 1))
 
 
+async def test_attachments_of_an_appeal_in_order(transaction: Transaction) -> None:
+    photo = Attachment(AttachmentKind.PHOTO, "f1", "u1", "image/jpeg", 3_000_000_000)
+    voice = Attachment(AttachmentKind.VOICE, "f2", "u2", "audio/ogg", 4_096)
+    appeal_id = await submit(transaction, make_appeal(attachments=(photo, voice, photo)))
+    bare = await submit(transaction)
+    async with transaction() as session:
+        appeals = AppealRepository(session)
+        assert await appeals.attachments(appeal_id) == [photo, voice]
+        assert await appeals.attachments(bare) == []
+
+
 async def test_list_for_user_fills_the_id(transaction: Transaction) -> None:
     appeal_id = await submit(transaction)
     async with transaction() as session:
@@ -301,7 +312,6 @@ async def test_concurrent_take_next_workers_share_the_queue(database_url: str) -
     await _check_taken_once(database_url, taken)
 
 
-@pytest.mark.postgres
 async def test_ten_workers_take_a_hundred_appeals_exactly_once(
     database_url: str, backend: str
 ) -> None:
