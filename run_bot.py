@@ -61,7 +61,6 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
     if sandbox_port is not None:
         _, sandbox_runner, port = await start_sandbox(port=sandbox_port)
         api_base = f"http://127.0.0.1:{port}"
-        print(f"Sandbox ready: open {api_base}/ in a browser. Stop with Ctrl+C.", flush=True)
 
     if settings.auto_migrate:
         await upgrade_to_head(settings.database_url)
@@ -80,6 +79,8 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
         )
         token = settings.bot_token.get_secret_value() if settings.bot_token else SANDBOX_TOKEN
         bot = build_bot(token, api_base=api_base)
+        if sandbox_runner is not None:
+            print(f"Sandbox ready: open {api_base}/ in a browser. Stop with Ctrl+C.", flush=True)
         async with bot.session:
             if settings.webhook_url:
                 secret = settings.webhook_secret
