@@ -11,7 +11,7 @@ import signal
 import sys
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher
+from bot.factory import build_bot, build_dispatcher, redis_state
 from bot.flow import Understanding
 from bot.logs import configure_logging
 from bot.webhook import serve_webhook
@@ -69,8 +69,13 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
         if not await schema_is_current(engine):
             print(NOT_MIGRATED, file=sys.stderr)
             return 2
+        storage, isolation = (
+            redis_state(settings.redis_url) if settings.redis_url else (None, None)
+        )
         dp = build_dispatcher(
             session_pool=create_session_pool(engine),
+            storage=storage,
+            events_isolation=isolation,
             understanding=understanding(),
             default_language=settings.default_language,
             first_admin_ids=settings.first_admin_ids,

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # Conversation state (a representative's pending question, a citizen's pending answer)
+    # and per-chat locks across several bot processes. Empty: in memory, one process only.
+    redis_url: str | None = None
     # The first administrators (Telegram user ids), registered at every start; they add the
     # other staff with /staff_add. Example: FIRST_ADMIN_IDS=[123456789]
     first_admin_ids: list[int] = Field(default_factory=list)

@@ -9,7 +9,7 @@ messages go out after it commits.
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,7 +20,7 @@ from dialogs.casework import Role
 from dialogs.routing import CENTRAL
 from dialogs.vocabulary import KAZAKHSTAN_TIME
 from storage.casework import CaseRepository, StaffRepository
-from storage.repositories import UserRepository
+from storage.repositories import UpdateLog, UserRepository
 
 log = logging.getLogger(__name__)
 REMIND_WITHIN_WORKING_DAYS = 2
@@ -49,6 +49,8 @@ async def check_deadlines(
                 casework.card(member.user_id, case, lang, member, now=now, header=header)
             )
         await cases.mark_escalated(case.id, now)
+    # Telegram redelivers an update for at most a day; a week of marks is plenty.
+    await UpdateLog(session).forget_before(now - timedelta(days=7))
     return methods
 
 

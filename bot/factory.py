@@ -12,6 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +22,7 @@ from bot.flow import IntakeFlow, Understanding
 from bot.inputs import normalize_phone
 from bot.middlewares import (
     DbSessionMiddleware,
+    DedupMiddleware,
     OutboxMiddleware,
     StaffMiddleware,
     WhoMiddleware,
@@ -84,6 +86,7 @@ def build_dispatcher(
     # Order matters: messages go out only after the transaction inside has committed.
     dp.update.outer_middleware(OutboxMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
+    dp.update.outer_middleware(DedupMiddleware())
     dp.update.outer_middleware(WhoMiddleware(default_language))
     dp.update.outer_middleware(StaffMiddleware())
     dp.include_routers(*get_routers())
@@ -115,6 +118,13 @@ def build_dispatcher(
         dp.startup.register(start_watcher)
         dp.shutdown.register(stop_watcher)
     return dp
+
+
+def redis_state(url: str) -> tuple[RedisStorage, RedisEventIsolation]:
+    """FSM state and per-chat locks in Redis: several processes behind one webhook then
+    share pending inputs and never handle two updates of one chat at the same time."""
+    storage = RedisStorage.from_url(url)
+    return storage, RedisEventIsolation(redis=storage.redis)
 
 
 def build_bot(

@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inputs import guess_language
 from storage.casework import StaffRepository
-from storage.repositories import UserRepository
+from storage.repositories import UpdateLog, UserRepository
 
 log = logging.getLogger(__name__)
 
@@ -114,4 +115,20 @@ class StaffMiddleware(BaseMiddleware):
         data["staff"] = (
             await StaffRepository(data["session"]).get(who.user_id) if who is not None else None
         )
+        return await handler(event, data)
+
+
+class DedupMiddleware(BaseMiddleware):
+    """Handle each update once: Telegram redelivers after a timeout, and behind one webhook
+    several processes may see the same update. The mark is written in the update's own
+    transaction, so an update whose handling failed is handled again on redelivery."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        update_id = getattr(event, "update_id", None)
+        bot: Bot = data["bot"]
+        if update_id is not None and not await UpdateLog(data["session"]).first_time(
+            bot.id, update_id, now=datetime.now(UTC)
+        ):
+            log.info("duplicate update skipped update_id=%s", update_id)
+            return None
         return await handler(event, data)

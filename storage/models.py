@@ -253,3 +253,17 @@ class AppealEventRow(Base):
     # SQL NULL, not JSON null, when there is nothing to record.
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ProcessedUpdateRow(Base):
+    """Telegram updates already handled, so a redelivered or doubly seen update is skipped.
+
+    Written in the same transaction as the update's effects: an update whose handling failed
+    is not marked, and is handled again when Telegram redelivers it.
+    """
+
+    __tablename__ = "processed_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

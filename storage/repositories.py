@@ -33,6 +33,7 @@ from storage.models import (
     AppealRow,
     AttachmentRow,
     DraftRow,
+    ProcessedUpdateRow,
     UserRow,
     utcnow,
 )
@@ -332,3 +333,30 @@ def _unique_attachments(attachments: Iterable[Attachment]) -> list[Attachment]:
             seen.add(attachment.file_unique_id)
             unique.append(attachment)
     return unique
+
+
+class UpdateLog:
+    """Which Telegram updates were handled already (exactly-once handling of each update)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def first_time(self, bot_id: int, update_id: int, *, now: datetime) -> bool:
+        """Record the update; False if it was recorded before (then skip it)."""
+        _require_aware(now, "now")
+        statement = (
+            _insert(self._session)(ProcessedUpdateRow)
+            .values(bot_id=bot_id, update_id=update_id, processed_at=now)
+            .on_conflict_do_nothing(
+                index_elements=[ProcessedUpdateRow.bot_id, ProcessedUpdateRow.update_id]
+            )
+            .returning(ProcessedUpdateRow.update_id)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def forget_before(self, before: datetime) -> int:
+        """Drop records older than Telegram's redelivery window; return how many."""
+        result = await self._session.execute(
+            delete(ProcessedUpdateRow).where(ProcessedUpdateRow.processed_at < before)
+        )
+        return result.rowcount or 0

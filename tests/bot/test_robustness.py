@@ -2,6 +2,7 @@
 
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import SendMessage
+from aiogram.types import Update
 from sqlalchemy import func, select
 
 from bot.texts import Texts
@@ -69,3 +70,48 @@ async def test_flood_control_is_waited_out_and_the_message_still_goes(harness):
     assert len(sent) == 2 and sent[0] == sent[1] == T.get("en", "ask-language")
     async with harness.session_pool() as s:
         assert await s.scalar(select(func.count()).select_from(DraftRow)) == 1
+
+
+async def test_an_update_delivered_twice_is_handled_once(harness):
+    c = harness.citizen(language_code="en")
+    payload = {
+        "update_id": 777,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "text": "/start",
+            "chat": c.chat,
+            "from": c.user,
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    for _ in range(2):  # Telegram redelivers, or two processes see the same update
+        await harness.dp.feed_update(harness.bot, Update.model_validate(payload))
+    assert harness.recording.sent_texts() == [T.get("en", "ask-language")]
+
+
+async def test_an_update_whose_handling_failed_is_handled_again(harness, monkeypatch):
+    c = harness.citizen(language_code="en")
+    payload = {
+        "update_id": 778,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "text": "/start",
+            "chat": c.chat,
+            "from": c.user,
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+    async def broken_save(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("storage.repositories.DraftRepository.save", broken_save)
+    await harness.dp.feed_update(harness.bot, Update.model_validate(payload))
+    monkeypatch.undo()
+    await harness.dp.feed_update(harness.bot, Update.model_validate(payload))
+    assert harness.recording.sent_texts() == [
+        T.get("en", "error-generic"),
+        T.get("en", "ask-language"),
+    ]

@@ -25,6 +25,7 @@ TABLES = {
     "appeal_counters",
     "staff",
     "appeal_events",
+    "processed_updates",
 }
 
 
