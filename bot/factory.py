@@ -24,6 +24,7 @@ from bot.middlewares import (
     DbSessionMiddleware,
     DedupMiddleware,
     OutboxMiddleware,
+    RateLimitMiddleware,
     StaffMiddleware,
     WhoMiddleware,
 )
@@ -83,7 +84,9 @@ def build_dispatcher(
         casework=casework,
         default_language=default_language,
     )
-    # Order matters: messages go out only after the transaction inside has committed.
+    # Order matters: a flood is cut before it costs a transaction, and messages go out only
+    # after the transaction inside has committed.
+    dp.update.outer_middleware(RateLimitMiddleware(texts, default_language))
     dp.update.outer_middleware(OutboxMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     dp.update.outer_middleware(DedupMiddleware())

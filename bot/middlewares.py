@@ -2,6 +2,8 @@
 
 import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,11 +11,17 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
-from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    SendMessage,
+    TelegramMethod,
+)
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inputs import guess_language
+from bot.texts import Texts
 from storage.casework import StaffRepository
 from storage.repositories import UpdateLog, UserRepository
 
@@ -132,3 +140,40 @@ class DedupMiddleware(BaseMiddleware):
             log.info("duplicate update skipped update_id=%s", update_id)
             return None
         return await handler(event, data)
+
+
+class RateLimitMiddleware(BaseMiddleware):
+    """A per-user limit on updates: a flood gets one polite answer and is then ignored until
+    it calms down. Kept in memory per process; people typing never come near it."""
+
+    def __init__(
+        self, texts: Texts, default_language: str, limit: int = 40, seconds: float = 30.0
+    ) -> None:
+        self.texts, self.default_language = texts, default_language
+        self.limit, self.seconds = limit, seconds
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        now = time.monotonic()
+        window = self._seen.setdefault(user.id, deque())
+        while window and window[0] <= now - self.seconds:
+            window.popleft()
+        if len(window) < self.limit:
+            window.append(now)
+            return await handler(event, data)
+        log.info("rate limited user_id=%s", user.id)
+        if self._warned.get(user.id, 0.0) <= now - self.seconds:
+            self._warned[user.id] = now
+            lang = guess_language(user.language_code, self.default_language)
+            text = self.texts.get(lang, "flood-slow-down")
+            bot: Bot = data["bot"]
+            query = getattr(event, "callback_query", None)
+            if query is not None:
+                await send(bot, AnswerCallbackQuery(callback_query_id=query.id, text=text))
+            else:
+                await send(bot, SendMessage(chat_id=user.id, text=text))
+        return None

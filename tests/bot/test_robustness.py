@@ -115,3 +115,15 @@ async def test_an_update_whose_handling_failed_is_handled_again(harness, monkeyp
         T.get("en", "error-generic"),
         T.get("en", "ask-language"),
     ]
+
+
+async def test_a_flood_gets_one_polite_answer_and_is_cut(harness):
+    c = harness.citizen(language_code="en")
+    await c.send("/start")
+    harness.recording.clear()
+    for i in range(50):  # far faster than anyone types or taps
+        await c.send(f"spam {i}")
+    sent = harness.recording.sent_texts()
+    assert sent.count(T.get("en", "flood-slow-down")) == 1
+    # 40 updates a window: /start and 39 of the spam were handled, the rest cut.
+    assert len([s for s in sent if s != T.get("en", "flood-slow-down")]) == 39 * 2

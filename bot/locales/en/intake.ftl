@@ -187,6 +187,7 @@ file-too-large = This file is too large (more than { $max_mb } MB). Please send 
 file-wrong-type = I can accept photos, voice messages, videos and documents (PDF, Word, images). Please send the file in one of these forms.
 stale-button-alert = This button is no longer active.
 error-generic = Sorry, something went wrong on our side. Your answers are saved: please try again in a minute.
+flood-slow-down = You are sending messages very fast. Please wait half a minute, then send your last message again.
 
 ## Commands
 
