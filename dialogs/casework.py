@@ -52,6 +52,7 @@ class EventKind(StrEnum):
     REMINDED = "reminded"
     ESCALATED = "escalated"
     WITHDRAWN = "withdrawn"
+    VIEWED = "viewed"  # audit: a staff member opened the appeal (not a change)
 
 
 @dataclass(frozen=True)

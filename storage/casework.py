@@ -602,6 +602,11 @@ class CaseRepository:
         )
         return (await self._session.execute(statement)).first() is not None
 
+    async def record_view(self, appeal_id: int, staff_id: int, *, now: datetime) -> None:
+        """Audit a staff member's look at an appeal. Not a change: the version stays."""
+        _require_aware(now, "now")
+        await self._event(appeal_id, EventKind.VIEWED, staff_id, now=now)
+
     async def _event(
         self,
         appeal_id: int,

@@ -63,6 +63,8 @@ async def show_card(
     staff: Staff,
     header: str | None = None,
 ) -> None:
+    # Every look at an appeal is in its history, for the audit (staff cannot edit events).
+    await CaseRepository(session).record_view(case.id, staff.user_id, now=now())
     assignee = ""
     if case.assignee_id:
         member = await StaffRepository(session).get(case.assignee_id)
@@ -330,6 +332,8 @@ async def _files(*, case, session, who, outbox, **_):
 async def _thread(*, case, session, texts, lang, who, outbox, **_):
     lines = [texts.get(lang, "staff-thread-title", number=case.number)]
     for entry in await CaseRepository(session).thread(case.id):
+        if entry.kind is EventKind.VIEWED:
+            continue  # the audit trail, not the appeal's story
         when = entry.created_at.astimezone(KAZAKHSTAN_TIME).strftime("%d.%m %H:%M")
         lines.append(
             texts.get(

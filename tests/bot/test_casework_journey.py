@@ -108,7 +108,9 @@ async def test_a_citizens_appeal_is_worked_and_closed_end_to_end(pool):
 
     async with pool() as s:
         row = (await s.scalars(select(AppealRow))).one()
-        kinds = [e.kind for e in await CaseRepository(s).thread(row.id)]
+        thread = await CaseRepository(s).thread(row.id)
+        kinds = [e.kind for e in thread if e.kind is not EventKind.VIEWED]
+        viewers = {e.author_staff_id for e in thread if e.kind is EventKind.VIEWED}
         report = await build_report(s, date(2000, 1, 1), date.today() + timedelta(days=1))
     assert kinds == [
         EventKind.SUBMITTED,
@@ -117,6 +119,7 @@ async def test_a_citizens_appeal_is_worked_and_closed_end_to_end(pool):
         EventKind.ANSWER,
         EventKind.CLOSED,
     ]
+    assert viewers == {REP_PAVLODAR}  # the audit trail of who opened the appeal
     assert row.outcome == "forwarded" and row.queue == "region:pavlodar"
     assert report.total == 1
     assert report.by_outcome["forwarded"] == 1

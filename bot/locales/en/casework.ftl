@@ -81,6 +81,7 @@ event-closed = { $date } · closed: { $text }
 event-reminded = { $date } · deadline reminder
 event-escalated = { $date } · escalated to the central office
 event-withdrawn = { $date } · withdrawn by the citizen
+event-viewed = { $date } · viewed by { $who }
 
 ## Refusals
 

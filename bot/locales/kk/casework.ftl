@@ -81,6 +81,7 @@ event-closed = { $date } · жабылды: { $text }
 event-reminded = { $date } · мерзім туралы еске салу
 event-escalated = { $date } · мерзімнің өткені туралы орталық аппаратқа хабарланды
 event-withdrawn = { $date } · азамат кері қайтарып алды
+event-viewed = { $date } · қараған: { $who }
 
 ## Бас тарту себептері
 

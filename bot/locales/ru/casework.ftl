@@ -81,6 +81,7 @@ event-closed = { $date } · закрыто: { $text }
 event-reminded = { $date } · напоминание о сроке
 event-escalated = { $date } · о просрочке сообщено в центральный аппарат
 event-withdrawn = { $date } · отозвано гражданином
+event-viewed = { $date } · просмотрено: { $who }
 
 ## Отказы
 
