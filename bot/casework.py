@@ -5,7 +5,6 @@ update's transaction has committed (a notification never announces a change that
 happen).
 """
 
-import html
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +18,7 @@ from dialogs.calendar import WorkCalendar
 from dialogs.casework import CITIZEN_NOTICE, Action, CaseView, EventKind, Role, Staff
 from dialogs.routing import CENTRAL, TRIAGE, queue_of_region
 from dialogs.vocabulary import KAZAKHSTAN_TIME, AppealStatus, Region
-from storage.casework import CaseRepository, StaffRepository
+from storage.casework import StaffRepository
 from storage.repositories import UserRepository
 
 Method = TelegramMethod[object]
@@ -259,12 +258,3 @@ async def recipients(staff: StaffRepository, queue: str) -> list[Staff]:
     if queue.startswith("region:"):
         return [m for m in members if m.role is Role.REPRESENTATIVE]
     return [m for m in members if m.role is not Role.REPRESENTATIVE]
-
-
-def quote(text: str) -> str:
-    """User text for a message that is not built from a Fluent template."""
-    return html.escape(text, quote=False)
-
-
-async def load_case(session: AsyncSession, appeal_id: int) -> CaseView | None:
-    return await CaseRepository(session).get(appeal_id)

@@ -37,7 +37,6 @@ from dialogs.vocabulary import LANGUAGES
 from storage.casework import CaseRepository, StaffRepository
 
 COMMANDS = ("start", "new", "status", "language", "help", "cancel")
-STAFF_COMMANDS = ("queue", "appeal", "stats", "staff", "staff_add", "staff_remove", "cancel")
 
 
 def build_dispatcher(

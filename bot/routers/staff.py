@@ -379,6 +379,10 @@ async def typed_input(
 ):
     current, data = await state.get_state(), await state.get_data()
     text = (message.text or message.caption or "").strip()
+    if "appeal" not in data:  # a state left without its appeal (should not happen): reset
+        await state.clear()
+        say(outbox, who.chat_id, texts.get(lang, "staff-cancelled"))
+        return
     if staff is None or not text:
         say(outbox, who.chat_id, texts.get(lang, "staff-need-text"))
         return
