@@ -1,6 +1,7 @@
 """Build the production Dispatcher and Bot; run_bot.py and the tests both use these."""
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -10,16 +11,18 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, BotCommandScopeChat
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.casework import Casework
 from bot.deadlines import watch_deadlines
 from bot.flow import IntakeFlow, Understanding
 from bot.inputs import normalize_phone
+from bot.menus import COMMANDS, staff_commands
 from bot.middlewares import (
     DbSessionMiddleware,
     DedupMiddleware,
@@ -35,8 +38,9 @@ from dialogs.casework import Role, Staff
 from dialogs.catalog import Catalog, load_catalog
 from dialogs.vocabulary import LANGUAGES
 from storage.casework import CaseRepository, StaffRepository
+from storage.repositories import UserRepository
 
-COMMANDS = ("start", "new", "status", "language", "help", "cancel")
+log = logging.getLogger(__name__)
 
 
 def build_dispatcher(
@@ -103,6 +107,18 @@ def build_dispatcher(
                     await staff.upsert(Staff(user_id=user_id, role=Role.ADMIN), added_by=None)
 
     dp.startup.register(register_first_admins)
+
+    async def staff_menus(bot: Bot) -> None:
+        async with session_pool() as session:
+            members = await StaffRepository(session).list_all()
+            languages = {
+                m.user_id: await UserRepository(session).get_language(m.user_id) for m in members
+            }
+        for member in members:
+            if member.active:
+                await set_staff_commands(bot, texts, member, languages[member.user_id] or "ru")
+
+    dp.startup.register(staff_menus)
     if deadline_check_seconds is not None:
         tasks: list[asyncio.Task[None]] = []
 
@@ -137,6 +153,17 @@ def build_bot(
         api = TelegramAPIServer.from_base(api_base) if api_base else None
         session = AiohttpSession(api=api) if api else AiohttpSession()
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+async def set_staff_commands(bot: Bot, texts: Texts, member: Staff, lang: str) -> None:
+    """The staff member's own command menu. A chat the bot has never seen cannot get one:
+    Telegram refuses, and the menu appears after their first message and the next start."""
+    try:
+        await bot.set_my_commands(
+            staff_commands(texts, member, lang), scope=BotCommandScopeChat(chat_id=member.user_id)
+        )
+    except TelegramBadRequest as e:
+        log.info("no command menu for staff user_id=%s: %s", member.user_id, e.message)
 
 
 async def set_commands(bot: Bot, texts: Texts) -> None:

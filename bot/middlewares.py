@@ -13,8 +13,10 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import (
     AnswerCallbackQuery,
+    DeleteMyCommands,
     EditMessageReplyMarkup,
     SendMessage,
+    SetMyCommands,
     TelegramMethod,
 )
 from aiogram.types import TelegramObject
@@ -43,9 +45,9 @@ class Outbox(list[TelegramMethod[Any]]):
     """What a handler wants sent; sent in order once the update's transaction has committed."""
 
 
-# Edits and callback answers only tidy the screen: if Telegram refuses one (the message is
-# already like that, too old, or deleted by the user), the conversation is not affected.
-COSMETIC = (EditMessageReplyMarkup, AnswerCallbackQuery)
+# Edits, callback answers and staff menus only tidy the screen: if Telegram refuses one (the
+# message is already like that, too old or deleted; the chat unknown), nothing is affected.
+COSMETIC = (EditMessageReplyMarkup, AnswerCallbackQuery, SetMyCommands, DeleteMyCommands)
 MAX_RETRY_AFTER = 30
 
 

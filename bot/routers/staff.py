@@ -14,17 +14,26 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import (
     AnswerCallbackQuery,
+    DeleteMyCommands,
     SendAudio,
     SendDocument,
     SendMessage,
     SendPhoto,
     SendVideo,
     SendVoice,
+    SetMyCommands,
 )
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BotCommandScopeChat,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.casework import Casework, StaffCb, queue_from_arg, queue_name
+from bot.menus import staff_commands
 from bot.middlewares import Outbox, Who
 from bot.stats import stats_command
 from bot.texts import Texts
@@ -470,8 +479,13 @@ async def staff_add(
     except (IndexError, ValueError):
         say(outbox, who.chat_id, texts.get(lang, "staff-add-usage"))
         return
-    await StaffRepository(session).upsert(
-        Staff(user_id=user_id, role=role, region=region, name=name), added_by=staff.user_id
+    member = Staff(user_id=user_id, role=role, region=region, name=name)
+    await StaffRepository(session).upsert(member, added_by=staff.user_id)
+    outbox.append(
+        SetMyCommands(
+            commands=staff_commands(texts, member, lang),
+            scope=BotCommandScopeChat(chat_id=user_id),
+        )
     )
     say(
         outbox,
@@ -501,6 +515,8 @@ async def staff_remove(
         say(outbox, who.chat_id, texts.get(lang, "staff-add-usage"))
         return
     done = await StaffRepository(session).deactivate(user_id)
+    if done:
+        outbox.append(DeleteMyCommands(scope=BotCommandScopeChat(chat_id=user_id)))
     say(
         outbox,
         who.chat_id,

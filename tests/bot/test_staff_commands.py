@@ -1,5 +1,6 @@
 """Staff commands and a citizen's follow-up, on the SQLite harness."""
 
+import json
 import re
 
 from sqlalchemy import select
@@ -133,3 +134,20 @@ async def file_to_summary_rest(c) -> None:
     await c.click(t("button-skip"))
     await c.send("Pavlodar, Lenin street 1")
     await c.click(t("choice-confidential-no"))
+
+
+async def test_staff_get_their_own_command_menu(session_pool):
+    h = Harness(session_pool, first_admin_ids=[ADMIN])
+    await h.dp.emit_startup(bot=h.bot, texts=T)
+    [menu] = [r for r in h.recording.requests_of("setMyCommands") if "scope" in r.params]
+    assert json.loads(menu.params["scope"]) == {"type": "chat", "chat_id": ADMIN}
+    names = {c["command"] for c in json.loads(menu.params["commands"])}
+    assert {"queue", "appeal", "stats", "staff_add", "start"} <= names
+    admin = h.citizen(ADMIN, language_code="en")
+    await admin.send(f"/staff_add {REP} central Dana")
+    scopes = [
+        json.loads(r.params["scope"])
+        for r in h.recording.requests_of("setMyCommands")
+        if "scope" in r.params
+    ]
+    assert {"type": "chat", "chat_id": REP} in scopes

@@ -97,6 +97,13 @@ staff-unknown-user = { $user } is not registered as staff.
 
 ## Administration
 
+cmd-queue = Appeals in my queues
+cmd-appeal = Open an appeal by its number
+cmd-stats = Statistics for a period
+cmd-staff = Staff list
+cmd-staff_add = Register a staff member
+cmd-staff_remove = Remove a staff member's access
+
 staff-add-usage = Usage: /staff_add USER_ID representative REGION [name], /staff_add USER_ID central [name], /staff_add USER_ID admin [name]; /staff_remove USER_ID.
 staff-added = Registered { $user } as { $role } ({ $region }).
 staff-removed = { $user } no longer has access.

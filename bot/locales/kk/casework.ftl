@@ -157,3 +157,10 @@ stats-outcome-forwarded = жіберілді
 stats-outcome-satisfied = қанағаттандырылды
 stats-outcome-open = қаралуда
 stats-outcome-withdrawn = қайтарып алынды
+
+cmd-queue = Менің кезектерімдегі өтініштер
+cmd-appeal = Өтінішті нөмірі бойынша ашу
+cmd-stats = Кезең бойынша статистика
+cmd-staff = Қызметкерлер тізімі
+cmd-staff_add = Қызметкерді тіркеу
+cmd-staff_remove = Қызметкердің қолжетімділігін жабу

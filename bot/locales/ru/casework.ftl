@@ -157,3 +157,10 @@ stats-outcome-forwarded = передано в орган
 stats-outcome-satisfied = удовлетворено
 stats-outcome-open = на рассмотрении
 stats-outcome-withdrawn = отозвано
+
+cmd-queue = Обращения в моих очередях
+cmd-appeal = Открыть обращение по номеру
+cmd-stats = Статистика за период
+cmd-staff = Список сотрудников
+cmd-staff_add = Зарегистрировать сотрудника
+cmd-staff_remove = Закрыть доступ сотруднику
