@@ -190,9 +190,13 @@ class Casework:
         lang = case.language
         buttons: list[list[InlineKeyboardButton]] = []
         if kind is EventKind.QUESTION:
-            buttons.append([self._follow(lang, "show", case.id, event_id, "button-show-question")])
+            buttons.append(
+                [self.follow_button(lang, "show", case.id, "button-show-question", event_id)]
+            )
         elif kind in (EventKind.CLOSED, EventKind.FORWARDED):
-            buttons.append([self._follow(lang, "show", case.id, event_id, "button-show-details")])
+            buttons.append(
+                [self.follow_button(lang, "show", case.id, "button-show-details", event_id)]
+            )
         markup = InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
         return SendMessage(
             chat_id=case.chat_id,
@@ -200,20 +204,12 @@ class Casework:
             reply_markup=markup,
         )
 
-    def _follow(
-        self, lang: str, action: str, appeal: int, event: int, key: str
-    ) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            text=self.texts.get(lang, key),
-            callback_data=FollowCb(action=action, appeal=appeal, event=event).pack(),
-        )
-
     def follow_button(
-        self, lang: str, action: str, appeal: int, key: str, **args: object
+        self, lang: str, action: str, appeal: int, key: str, event: int = 0, **args: object
     ) -> InlineKeyboardButton:
         return InlineKeyboardButton(
             text=self.texts.get(lang, key, **args),
-            callback_data=FollowCb(action=action, appeal=appeal).pack(),
+            callback_data=FollowCb(action=action, appeal=appeal, event=event).pack(),
         )
 
     async def staff_notice(

@@ -329,13 +329,17 @@ async def _close(*, case, texts, lang, who, outbox, **_):
 
 async def _files(*, case, session, who, outbox, **_):
     for a in await AppealRepository(session).attachments(case.id):
-        method = {
-            AttachmentKind.PHOTO: lambda a: SendPhoto(chat_id=who.chat_id, photo=a.file_id),
-            AttachmentKind.VOICE: lambda a: SendVoice(chat_id=who.chat_id, voice=a.file_id),
-            AttachmentKind.AUDIO: lambda a: SendAudio(chat_id=who.chat_id, audio=a.file_id),
-            AttachmentKind.VIDEO: lambda a: SendVideo(chat_id=who.chat_id, video=a.file_id),
-        }.get(a.kind, lambda a: SendDocument(chat_id=who.chat_id, document=a.file_id))(a)
-        outbox.append(method)
+        # Re-send by file_id: the file never leaves Telegram, and nothing is downloaded.
+        method, field = _SEND_FILE.get(a.kind, (SendDocument, "document"))
+        outbox.append(method(chat_id=who.chat_id, **{field: a.file_id}))
+
+
+_SEND_FILE = {
+    AttachmentKind.PHOTO: (SendPhoto, "photo"),
+    AttachmentKind.VOICE: (SendVoice, "voice"),
+    AttachmentKind.AUDIO: (SendAudio, "audio"),
+    AttachmentKind.VIDEO: (SendVideo, "video"),
+}
 
 
 async def _thread(*, case, session, texts, lang, who, outbox, **_):
