@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher, redis_state
 from bot.flow import Understanding
 from bot.logs import configure_logging
+from bot.outbox import Postman, Throttle
 from bot.webhook import serve_webhook
 from nlu.places import find_region
 from nlu.service import load_nlu
@@ -72,8 +73,16 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
         storage, isolation = (
             redis_state(settings.redis_url) if settings.redis_url else (None, None)
         )
+        session_pool = create_session_pool(engine)
+        postman = Postman(
+            session_pool,
+            throttle=Throttle(rate=settings.outbox_rate),
+            lease=settings.outbox_lease_seconds,
+        )
         dp = build_dispatcher(
-            session_pool=create_session_pool(engine),
+            session_pool=session_pool,
+            postman=postman,
+            outbox_sweep_seconds=settings.outbox_sweep_seconds,
             storage=storage,
             events_isolation=isolation,
             understanding=understanding(),

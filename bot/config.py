@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     queue_chats: dict[str, int] = Field(default_factory=dict)
     # How often the deadline watcher looks at the database (seconds).
     deadline_check_seconds: int = 300
+    # The outbox (messages owed to people): how often each process looks for letters a crash
+    # or an outage left behind, how long a process may hold letters it is delivering, and
+    # this process's share of Telegram's ~30 messages a second (divide by the processes).
+    outbox_sweep_seconds: float = 1.0
+    outbox_lease_seconds: float = Field(default=30.0, gt=1)
+    outbox_rate: float = Field(default=30.0, gt=0)
     default_language: str = Field(default="ru", pattern="^(kk|ru|en)$")
     log_level: str = "INFO"
 

@@ -2,8 +2,8 @@
 
 Every few minutes: appeals due within two working days get one reminder (to whoever works
 them, or their queue); overdue appeals are escalated once to the central office. The marks
-(`reminded_at`, `escalated_at`) are written in the same transaction that decides, and the
-messages go out after it commits.
+(`reminded_at`, `escalated_at`) and the messages (in the outbox) are written in the same
+transaction that decides: a crash never sends a reminder twice nor loses one.
 """
 
 import asyncio
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.casework import Casework, Method
 from bot.middlewares import send
+from bot.outbox import Postman
 from dialogs.casework import Role
 from dialogs.routing import CENTRAL
 from dialogs.vocabulary import KAZAKHSTAN_TIME
@@ -58,6 +59,7 @@ async def watch_deadlines(
     session_pool: async_sessionmaker[AsyncSession],
     bot: Bot,
     casework: Casework,
+    postman: Postman,
     *,
     every: float,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -67,7 +69,9 @@ async def watch_deadlines(
         try:
             async with session_pool() as session, session.begin():
                 methods = await check_deadlines(session, casework, clock())
-            for method in methods:
+                # Not leased: the outbox sweep delivers them at Telegram's pace.
+                direct, _ = await postman.stage(session, methods, lease=False)
+            for method in direct:
                 await send(bot, method)
         except asyncio.CancelledError:
             raise

@@ -24,13 +24,14 @@ from bot.flow import IntakeFlow, Understanding
 from bot.inputs import normalize_phone
 from bot.menus import COMMANDS, staff_commands
 from bot.middlewares import (
-    DbSessionMiddleware,
     DedupMiddleware,
-    OutboxMiddleware,
     RateLimitMiddleware,
     StaffMiddleware,
+    TransactionMiddleware,
     WhoMiddleware,
 )
+from bot.outbox import Postman
+from bot.polling import SafePollingDispatcher
 from bot.routers import get_routers
 from bot.texts import Texts
 from dialogs.calendar import load_calendar
@@ -55,11 +56,15 @@ def build_dispatcher(
     first_admin_ids: Sequence[int] = (),
     queue_chats: dict[str, int] | None = None,
     deadline_check_seconds: float | None = None,
+    postman: Postman | None = None,
+    outbox_sweep_seconds: float | None = None,
 ) -> Dispatcher:
     """Wire routers, middlewares and long-lived services into one Dispatcher.
 
-    `deadline_check_seconds=None` leaves the deadline watcher off (tests drive it directly).
+    `deadline_check_seconds=None` leaves the deadline watcher off and
+    `outbox_sweep_seconds=None` the outbox sweep (tests drive both directly).
     """
+    postman = postman or Postman(session_pool)
     texts = texts or Texts()
     catalog = catalog or load_catalog()
     calendar = load_calendar()
@@ -79,19 +84,19 @@ def build_dispatcher(
     )
     # Updates of one chat are handled one at a time, so a double click or two quick messages
     # cannot both advance the same draft. (The Redis isolation replaces this across processes.)
-    dp = Dispatcher(
+    dp = SafePollingDispatcher(
         storage=storage or MemoryStorage(),
         events_isolation=events_isolation or SimpleEventIsolation(),
         texts=texts,
         flow=flow,
         casework=casework,
+        postman=postman,
         default_language=default_language,
     )
     # Order matters: a flood is cut before it costs a transaction, and messages go out only
     # after the transaction inside has committed.
     dp.update.outer_middleware(RateLimitMiddleware(texts, default_language))
-    dp.update.outer_middleware(OutboxMiddleware())
-    dp.update.outer_middleware(DbSessionMiddleware(session_pool))
+    dp.update.outer_middleware(TransactionMiddleware(session_pool, postman))
     dp.update.outer_middleware(DedupMiddleware())
     dp.update.outer_middleware(WhoMiddleware(default_language))
     dp.update.outer_middleware(StaffMiddleware())
@@ -119,22 +124,24 @@ def build_dispatcher(
                 await set_staff_commands(bot, texts, member, languages[member.user_id] or "ru")
 
     dp.startup.register(staff_menus)
-    if deadline_check_seconds is not None:
-        tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[None]] = []
 
-        async def start_watcher(bot: Bot) -> None:
-            tasks.append(
-                asyncio.create_task(
-                    watch_deadlines(session_pool, bot, casework, every=deadline_check_seconds)
-                )
+    async def start_background(bot: Bot) -> None:
+        if outbox_sweep_seconds is not None:
+            tasks.append(asyncio.create_task(postman.run(bot, every=outbox_sweep_seconds)))
+        if deadline_check_seconds is not None:
+            watcher = watch_deadlines(
+                session_pool, bot, casework, postman, every=deadline_check_seconds
             )
+            tasks.append(asyncio.create_task(watcher))
 
-        async def stop_watcher() -> None:
-            for task in tasks:
-                task.cancel()
+    async def stop_background() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-        dp.startup.register(start_watcher)
-        dp.shutdown.register(stop_watcher)
+    dp.startup.register(start_background)
+    dp.shutdown.register(stop_background)
     return dp
 
 

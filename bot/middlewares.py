@@ -23,6 +23,7 @@ from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inputs import guess_language
+from bot.outbox import Postman
 from bot.texts import Texts
 from storage.casework import StaffRepository
 from storage.repositories import UpdateLog, UserRepository
@@ -42,26 +43,13 @@ class Who:
 
 
 class Outbox(list[TelegramMethod[Any]]):
-    """What a handler wants sent; sent in order once the update's transaction has committed."""
+    """What a handler wants sent: stored with the update's transaction, sent after it."""
 
 
-# Edits, callback answers and staff menus only tidy the screen: if Telegram refuses one (the
-# message is already like that, too old or deleted; the chat unknown), nothing is affected.
+# Requests sent directly rather than through the outbox (callback answers, staff menus, the
+# flood warning) only tidy the screen: if Telegram refuses one, nothing is affected.
 COSMETIC = (EditMessageReplyMarkup, AnswerCallbackQuery, SetMyCommands, DeleteMyCommands)
 MAX_RETRY_AFTER = 30
-
-
-class OutboxMiddleware(BaseMiddleware):
-    """Send the handler's messages after the transaction, so a failed commit sends nothing
-    (the citizen then gets an apology from the errors router and can simply retry)."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        outbox = data["outbox"] = Outbox()
-        result = await handler(event, data)
-        bot: Bot = data["bot"]
-        for method in outbox:
-            await send(bot, method)
-        return result
 
 
 async def send(bot: Bot, method: TelegramMethod[Any], attempts: int = 3) -> None:
@@ -84,16 +72,28 @@ async def send(bot: Bot, method: TelegramMethod[Any], attempts: int = 3) -> None
             return
 
 
-class DbSessionMiddleware(BaseMiddleware):
-    """One session and one transaction per update; repositories never commit."""
+class TransactionMiddleware(BaseMiddleware):
+    """One session and one transaction per update (repositories never commit), and the
+    update's outbox stored in that same transaction: what the bot owes people exists exactly
+    when the change it reports does. After the commit the letters are delivered at once;
+    whatever a crash or Telegram keeps from going out, the postman's sweep sends later.
+    A failed transaction stores and sends nothing (the errors router apologises)."""
 
-    def __init__(self, session_pool: async_sessionmaker[AsyncSession]) -> None:
-        self.session_pool = session_pool
+    def __init__(self, session_pool: async_sessionmaker[AsyncSession], postman: Postman) -> None:
+        self.session_pool, self.postman = session_pool, postman
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        outbox = data["outbox"] = Outbox()
         async with self.session_pool() as session, session.begin():
             data["session"] = session
-            return await handler(event, data)
+            result = await handler(event, data)
+            direct, leased = await self.postman.stage(session, outbox, lease=True)
+        bot: Bot = data["bot"]
+        for method in direct:
+            await send(bot, method)
+        if leased:
+            await self.postman.deliver(bot, leased)
+        return result
 
 
 class WhoMiddleware(BaseMiddleware):

@@ -26,7 +26,12 @@ async def serve_webhook(
     app = web.Application()
     # Telegram sends the secret in X-Telegram-Bot-Api-Secret-Token; a request without it is
     # answered 401 by aiogram's handler, so nobody else can feed us forged updates.
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path=path)
+    # Answered only once the update is handled and committed: if the process dies first,
+    # Telegram delivers the update again (and the processed-updates log skips it if the
+    # work was done), so no update is lost between Telegram and the database.
+    SimpleRequestHandler(
+        dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=False
+    ).register(app, path=path)
     setup_application(app, dp, bot=bot)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -267,3 +267,31 @@ class ProcessedUpdateRow(Base):
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class OutboxRow(Base):
+    """A Bot API request the bot owes someone (a reply, a notice to staff or a citizen).
+
+    Written in the same transaction as the change it reports, deleted once Telegram has taken
+    it: a crash or a Telegram outage delays a message but never drops it (see storage.outbox).
+    """
+
+    __tablename__ = "outbox"
+    # (chat_id, id): "is an older message to this chat still waiting?", which keeps each chat's
+    # messages in order; (not_before): the delivery sweep.
+    __table_args__ = (Index(None, "chat_id", "id"), Index(None, "not_before"))
+
+    id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # The Bot API method ("sendMessage") and its parameters as aiogram serialises them. They
+    # hold what the bot says to people, so they are stored like the story (see storage.crypto).
+    method: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Not to be tried before this time (Telegram's retry_after, or a back-off after an error).
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A process that claimed the row delivers it until then; after that anyone may.
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Telegram refused it for good (a bad request): kept for an operator, never retried.
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import build_bot, build_dispatcher
 from bot.flow import Understanding
+from bot.outbox import Postman, Throttle
 from dialogs.vocabulary import Category, Region
 from nlu.urgency import is_urgent
 from storage.db import create_engine, create_session_pool, upgrade_to_head
@@ -53,6 +54,9 @@ def plain_understanding(
     )
 
 
+UNTHROTTLED = Throttle(rate=1e6, per_chat=1e6, per_group=1e6)
+
+
 class Harness:
     """The production dispatcher with a Bot whose session records and checks every request."""
 
@@ -61,6 +65,9 @@ class Harness:
         self.recording = RecordingSession()
         self.bot: Bot = build_bot(BOT_TOKEN, session=self.recording)
         self.understanding = kw.pop("understanding", plain_understanding())
+        # A scripted citizen answers faster than any person: Telegram's per-chat pace (tested
+        # in tests/bot/test_outbox.py) would only make these tests slow.
+        kw.setdefault("postman", Postman(session_pool, throttle=UNTHROTTLED))
         self.dispatcher_options = kw
         self.dp: Dispatcher = self.new_dispatcher()
         self._update_ids = itertools.count(1)

@@ -26,6 +26,7 @@ TABLES = {
     "staff",
     "appeal_events",
     "processed_updates",
+    "outbox",
 }
 
 
