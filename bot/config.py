@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     queue_chats: dict[str, int] = Field(default_factory=dict)
     # How often the deadline watcher looks at the database (seconds).
     deadline_check_seconds: int = 300
+    # Encryption at rest (storage.crypto; README "Encryption and retention"). Secrets, never
+    # logged: Fernet keys separated by commas, newest first, and the key of the IIN's blind
+    # index. Make each with `python -m storage.keys generate`. Required except in --sandbox.
+    encryption_keys: SecretStr | None = None
+    blind_index_key: SecretStr | None = None
     default_language: str = Field(default="ru", pattern="^(kk|ru|en)$")
     log_level: str = "INFO"
 
@@ -44,6 +49,14 @@ class Settings(BaseSettings):
     @classmethod
     def _reject_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip() in PLACEHOLDER_TOKENS:
+            return None
+        return value
+
+    @field_validator("encryption_keys", "blind_index_key")
+    @classmethod
+    def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        # `ENCRYPTION_KEYS=` as in .env.example means "not set", not "a key of zero length".
+        if value is not None and not value.get_secret_value().strip():
             return None
         return value
 

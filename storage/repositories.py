@@ -27,6 +27,7 @@ from dialogs.vocabulary import (
     Category,
     Outcome,
 )
+from storage.crypto import current_keyring
 from storage.models import (
     AppealCounterRow,
     AppealEventRow,
@@ -205,6 +206,7 @@ class AppealRepository:
             full_name=new.full_name,
             phone=new.phone,
             iin=new.iin,
+            iin_digest=current_keyring().blind_index(new.iin),
             address=new.address,
             confidential=new.confidential,
             consent_at=new.consent_at,
