@@ -88,6 +88,7 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
             first_admin_ids=settings.first_admin_ids,
             queue_chats=settings.queue_chats,
             deadline_check_seconds=settings.deadline_check_seconds,
+            retention_days=settings.retention_days,
         )
         token = settings.bot_token.get_secret_value() if settings.bot_token else SANDBOX_TOKEN
         bot = build_bot(token, api_base=api_base)

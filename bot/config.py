@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # index. Make each with `python -m storage.keys generate`. Required except in --sandbox.
     encryption_keys: SecretStr | None = None
     blind_index_key: SecretStr | None = None
+    # Closed appeals are anonymised this many days after closing (storage.retention); 0: never
+    # by age. A placeholder: the legal storage period is not confirmed by the project's sources.
+    retention_days: int = Field(default=1825, ge=0)
     default_language: str = Field(default="ru", pattern="^(kk|ru|en)$")
     log_level: str = "INFO"
 

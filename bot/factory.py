@@ -55,10 +55,12 @@ def build_dispatcher(
     first_admin_ids: Sequence[int] = (),
     queue_chats: dict[str, int] | None = None,
     deadline_check_seconds: float | None = None,
+    retention_days: int = 0,
 ) -> Dispatcher:
     """Wire routers, middlewares and long-lived services into one Dispatcher.
 
     `deadline_check_seconds=None` leaves the deadline watcher off (tests drive it directly).
+    The watcher also runs the retention sweep once a day (`retention_days`: storage.retention).
     """
     texts = texts or Texts()
     catalog = catalog or load_catalog()
@@ -125,7 +127,13 @@ def build_dispatcher(
         async def start_watcher(bot: Bot) -> None:
             tasks.append(
                 asyncio.create_task(
-                    watch_deadlines(session_pool, bot, casework, every=deadline_check_seconds)
+                    watch_deadlines(
+                        session_pool,
+                        bot,
+                        casework,
+                        every=deadline_check_seconds,
+                        retention_days=retention_days,
+                    )
                 )
             )
 
