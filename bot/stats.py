@@ -1,6 +1,6 @@
 """/stats: the annual report's figures for staff, in their language."""
 
-from datetime import date
+from datetime import date, datetime
 
 from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage
@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares import Outbox, Who
 from bot.texts import Texts
+from dialogs.vocabulary import KAZAKHSTAN_TIME
 from storage.report import build_report
 
 
@@ -36,7 +37,9 @@ async def stats_command(
     who: Who,
     outbox: Outbox,
 ):
-    span = period(command.args, date.today())
+    # Today in Kazakhstan, as the report counts days: the server's own date (often UTC) is
+    # still yesterday from 00:00 to 05:00 there, and today's appeals would be missed.
+    span = period(command.args, datetime.now(KAZAKHSTAN_TIME).date())
     if span is None:
         outbox.append(SendMessage(chat_id=who.chat_id, text=texts.get(lang, "stats-usage")))
         return
