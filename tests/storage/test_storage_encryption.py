@@ -427,3 +427,20 @@ def _json_data(connection: Connection) -> tuple[list[Any], list[Any]]:
         list(connection.scalars(sa.select(events.c.data).order_by(events.c.id))),
         list(connection.scalars(sa.select(drafts.c.data))),
     )
+
+
+async def test_migration_0005_needs_keys_only_when_there_are_rows(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    install_keyring(None)
+    # An empty database (a fresh install) migrates without keys...
+    await _migrate(url, command.upgrade, "head")
+    await _migrate(url, command.downgrade, "0003")
+    # ... one with rows in clear says in one sentence what to set, and stays as it was.
+    await _run(url, _insert_plain_rows)
+    with pytest.raises(RuntimeError, match="set ENCRYPTION_KEYS and BLIND_INDEX_KEY"):
+        await _migrate(url, command.upgrade, "0005")
+    plain = await _run(url, _raw)
+    assert plain["appeal"]["story"] == SECRETS["story"]
+    assert "iin_digest" not in plain["appeal"]

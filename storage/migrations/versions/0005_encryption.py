@@ -58,9 +58,15 @@ JSON_COLUMNS = (("drafts", False), ("appeal_events", True))
 
 def _keyring() -> Any:
     # Imported late, so that reading the revision list needs no keys and no cryptography.
-    from storage.crypto import current_keyring
+    from storage.crypto import NotConfiguredError, current_keyring
 
-    return current_keyring()
+    try:
+        return current_keyring()
+    except NotConfiguredError:
+        raise RuntimeError(
+            "migration 0005 encrypts the rows already stored: set ENCRYPTION_KEYS and "
+            "BLIND_INDEX_KEY in the environment (see README, 'Encryption and retention')"
+        ) from None
 
 
 def upgrade() -> None:
