@@ -19,7 +19,9 @@ from bot.webhook import serve_webhook
 from nlu.places import find_region
 from nlu.service import load_nlu
 from sandbox.server import start_sandbox
+from storage.crypto import KeyConfigError, Keyring, install_keyring
 from storage.db import create_engine, create_session_pool, schema_is_current, upgrade_to_head
+from storage.keys import development_keyring, development_keys_path
 
 log = logging.getLogger("run_bot")
 
@@ -30,6 +32,11 @@ NO_TOKEN = (
 NOT_MIGRATED = (
     "The database schema is not up to date: run `alembic upgrade head` "
     "(or set AUTO_MIGRATE=true) and start again."
+)
+NO_KEYS = (
+    "ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set: make each with "
+    "`python -m storage.keys generate` and put them into .env "
+    "(see README, 'Encryption and retention')."
 )
 SANDBOX_TOKEN = "123456:SANDBOX"
 SANDBOX_DATABASE = "sqlite+aiosqlite:///./sandbox.db"
@@ -90,6 +97,7 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
             first_admin_ids=settings.first_admin_ids,
             queue_chats=settings.queue_chats,
             deadline_check_seconds=settings.deadline_check_seconds,
+            retention_days=settings.retention_days,
         )
         token = settings.bot_token.get_secret_value() if settings.bot_token else SANDBOX_TOKEN
         bot = build_bot(token, api_base=api_base)
@@ -131,11 +139,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.sandbox:
         if "database_url" not in settings.model_fields_set:
             settings.database_url = SANDBOX_DATABASE  # keep sandbox data apart from real data
-        return asyncio.run(run(settings, sandbox_port=args.port))
-    if settings.bot_token is None:
+    elif settings.bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    return asyncio.run(run(settings))
+    try:
+        keyring = load_keyring(settings, sandbox=args.sandbox)
+    except KeyConfigError as error:
+        # The message names the setting, never the key.
+        print(f"{error}. {NO_KEYS}", file=sys.stderr)
+        return 2
+    if keyring is None:
+        print(NO_KEYS, file=sys.stderr)
+        return 2
+    # Before migrating: migration 0005 encrypts the rows it finds in clear.
+    install_keyring(keyring)
+    return asyncio.run(run(settings, sandbox_port=args.port if args.sandbox else None))
+
+
+def load_keyring(settings: Settings, *, sandbox: bool) -> Keyring | None:
+    """The configured keys; in the sandbox without them, development keys kept in a file next
+    to the sandbox's database (made on first start, and said so once). None: not configured."""
+    keys, blind = settings.encryption_keys, settings.blind_index_key
+    if keys is not None and blind is not None:
+        return Keyring.from_strings(keys.get_secret_value(), blind.get_secret_value())
+    if not sandbox or keys is not None or blind is not None:
+        return None  # half a configuration is a mistake, even in the sandbox
+    path = development_keys_path(settings.database_url)
+    keyring, created = development_keyring(path)
+    if created:
+        print(f"Sandbox: development encryption keys made and kept in {path}.", flush=True)
+    return keyring
 
 
 if __name__ == "__main__":

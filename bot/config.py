@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: float = 1.0
     outbox_lease_seconds: float = Field(default=30.0, gt=1)
     outbox_rate: float = Field(default=30.0, gt=0)
+    # Encryption at rest (storage.crypto; README "Encryption and retention"). Secrets, never
+    # logged: Fernet keys separated by commas, newest first, and the key of the IIN's blind
+    # index. Make each with `python -m storage.keys generate`. Required except in --sandbox.
+    encryption_keys: SecretStr | None = None
+    blind_index_key: SecretStr | None = None
+    # Closed appeals are anonymised this many days after closing (storage.retention); 0: never
+    # by age. A placeholder: the legal storage period is not confirmed by the project's sources.
+    retention_days: int = Field(default=1825, ge=0)
     default_language: str = Field(default="ru", pattern="^(kk|ru|en)$")
     log_level: str = "INFO"
 
@@ -50,6 +58,14 @@ class Settings(BaseSettings):
     @classmethod
     def _reject_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip() in PLACEHOLDER_TOKENS:
+            return None
+        return value
+
+    @field_validator("encryption_keys", "blind_index_key")
+    @classmethod
+    def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        # `ENCRYPTION_KEYS=` as in .env.example means "not set", not "a key of zero length".
+        if value is not None and not value.get_secret_value().strip():
             return None
         return value
 

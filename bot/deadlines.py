@@ -9,7 +9,7 @@ transaction that decides: a crash never sends a reminder twice nor loses one.
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,10 +21,12 @@ from dialogs.casework import Role
 from dialogs.routing import CENTRAL
 from dialogs.vocabulary import KAZAKHSTAN_TIME
 from storage.casework import CaseRepository, StaffRepository
-from storage.repositories import UpdateLog, UserRepository
+from storage.repositories import ChatMessages, UpdateLog, UserRepository
+from storage.retention import run_retention
 
 log = logging.getLogger(__name__)
 REMIND_WITHIN_WORKING_DAYS = 2
+DELETABLE_FOR = timedelta(hours=48)
 
 
 async def check_deadlines(
@@ -52,6 +54,8 @@ async def check_deadlines(
         await cases.mark_escalated(case.id, now)
     # Telegram redelivers an update for at most a day; a week of marks is plenty.
     await UpdateLog(session).forget_before(now - timedelta(days=7))
+    # Telegram lets a bot delete messages for 48 hours: older ids are of no use.
+    await ChatMessages(session).forget_before(now - DELETABLE_FOR)
     return methods
 
 
@@ -63,8 +67,14 @@ async def watch_deadlines(
     *,
     every: float,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    retention_days: int = 0,
 ) -> None:
-    """Run check_deadlines forever; a failed round is logged and retried next time."""
+    """Run check_deadlines forever; a failed round is logged and retried next time.
+
+    Once a day (and at start) it also anonymises the closed appeals that are due
+    (storage.retention); a failed sweep is retried on the next round.
+    """
+    swept: date | None = None
     while True:
         try:
             async with session_pool() as session, session.begin():
@@ -77,4 +87,24 @@ async def watch_deadlines(
             raise
         except Exception as e:  # the database or Telegram may be away for a while
             log.warning("deadline check failed: %s", type(e).__name__)
+        if swept != clock().date():
+            swept = await _retention(session_pool, clock(), retention_days, swept)
         await asyncio.sleep(every)
+
+
+async def _retention(
+    session_pool: async_sessionmaker[AsyncSession],
+    now: datetime,
+    retention_days: int,
+    swept: date | None,
+) -> date | None:
+    """Run the daily retention sweep; return the day it succeeded (or the previous one)."""
+    try:
+        count = await run_retention(session_pool, now=now, retention_days=retention_days)
+    except asyncio.CancelledError:
+        raise
+    except Exception as e:  # the database may be away for a while
+        log.warning("retention sweep failed: %s", type(e).__name__)
+        return swept
+    log.info("retention sweep anonymised=%s", count)  # a count: never what was erased
+    return now.date()

@@ -24,6 +24,7 @@ from bot.flow import IntakeFlow, Understanding
 from bot.inputs import normalize_phone
 from bot.menus import COMMANDS, staff_commands
 from bot.middlewares import (
+    ChatMessagesMiddleware,
     DedupMiddleware,
     RateLimitMiddleware,
     StaffMiddleware,
@@ -58,11 +59,13 @@ def build_dispatcher(
     deadline_check_seconds: float | None = None,
     postman: Postman | None = None,
     outbox_sweep_seconds: float | None = None,
+    retention_days: int = 0,
 ) -> Dispatcher:
     """Wire routers, middlewares and long-lived services into one Dispatcher.
 
     `deadline_check_seconds=None` leaves the deadline watcher off and
     `outbox_sweep_seconds=None` the outbox sweep (tests drive both directly).
+    The watcher also runs the retention sweep once a day (`retention_days`: storage.retention).
     """
     postman = postman or Postman(session_pool)
     texts = texts or Texts()
@@ -98,6 +101,7 @@ def build_dispatcher(
     dp.update.outer_middleware(RateLimitMiddleware(texts, default_language))
     dp.update.outer_middleware(TransactionMiddleware(session_pool, postman))
     dp.update.outer_middleware(DedupMiddleware())
+    dp.update.outer_middleware(ChatMessagesMiddleware())
     dp.update.outer_middleware(WhoMiddleware(default_language))
     dp.update.outer_middleware(StaffMiddleware())
     dp.include_routers(*get_routers())
@@ -131,7 +135,12 @@ def build_dispatcher(
             tasks.append(asyncio.create_task(postman.run(bot, every=outbox_sweep_seconds)))
         if deadline_check_seconds is not None:
             watcher = watch_deadlines(
-                session_pool, bot, casework, postman, every=deadline_check_seconds
+                session_pool,
+                bot,
+                casework,
+                postman,
+                every=deadline_check_seconds,
+                retention_days=retention_days,
             )
             tasks.append(asyncio.create_task(watcher))
 

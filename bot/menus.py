@@ -5,7 +5,7 @@ from aiogram.types import BotCommand
 from bot.texts import Texts
 from dialogs.casework import Role, Staff
 
-COMMANDS = ("start", "new", "status", "language", "help", "cancel")
+COMMANDS = ("start", "new", "status", "language", "help", "cancel", "forget", "clear")
 # Staff see these too, in their own chat's menu (a citizen's menu never shows them).
 STAFF_COMMANDS = ("queue", "appeal", "stats")
 ADMIN_COMMANDS = ("staff", "staff_add", "staff_remove")

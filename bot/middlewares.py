@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import (
     AnswerCallbackQuery,
@@ -26,7 +27,7 @@ from bot.inputs import guess_language
 from bot.outbox import Postman
 from bot.texts import Texts
 from storage.casework import StaffRepository
-from storage.repositories import UpdateLog, UserRepository
+from storage.repositories import ChatMessages, UpdateLog, UserRepository
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,19 @@ class WhoMiddleware(BaseMiddleware):
         data["who"] = Who(user_id=user.id, chat_id=chat_id, guessed_language=guessed)
         stored = await UserRepository(data["session"]).get_language(user.id)
         data["lang"] = stored or guessed
+        return await handler(event, data)
+
+
+class ChatMessagesMiddleware(BaseMiddleware):
+    """Note the ids (never the contents) of what citizens write in private chats, so that
+    "delete this conversation" can remove their messages too."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        message = getattr(event, "message", None)
+        if message is not None and message.chat.type == ChatType.PRIVATE:
+            await ChatMessages(data["session"]).record(
+                message.chat.id, [message.message_id], now=datetime.now(UTC)
+            )
         return await handler(event, data)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import aiogram.methods
 from aiogram import Bot
 from aiogram.client.default import Default
+from aiogram.enums import ChatType
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -26,9 +27,11 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import TelegramMethod
+from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.outbox import Letter, OutboxEntry, OutboxRepository
+from storage.repositories import ChatMessages
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,9 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
 }
 # Requests that only tidy the screen: if Telegram refuses one (the message is already like
 # that, too old or deleted), nothing is lost.
-COSMETIC = frozenset({"editMessageReplyMarkup", "answerCallbackQuery", "deleteMessage"})
+COSMETIC = frozenset(
+    {"editMessageReplyMarkup", "answerCallbackQuery", "deleteMessage", "deleteMessages"}
+)
 
 
 def pack(method: TelegramMethod[Any]) -> Letter | None:
@@ -226,6 +231,9 @@ class Postman:
                 await outbox.retry_later(entry_id, not_before=not_before)
             for entry_id in report.failed:
                 await outbox.failed(entry_id, now=self.clock())
+            messages = ChatMessages(session)
+            for chat_id, message_id in report.sent:
+                await messages.record(chat_id, [message_id], now=self.clock())
 
     async def _deliver_chat(self, bot: Bot, chat: list[OutboxEntry], report: "_Report") -> None:
         for i, entry in enumerate(chat):
@@ -244,7 +252,9 @@ class Postman:
         """Send one letter; False if it must be tried again later."""
         try:
             # Shorter than the lease, so nobody else takes the letter while we still wait.
-            await bot(unpack(entry), request_timeout=int(self.lease.total_seconds() / 2) or 1)
+            result = await bot(
+                unpack(entry), request_timeout=int(self.lease.total_seconds() / 2) or 1
+            )
         except TelegramRetryAfter as e:
             log.warning("flood control outbox_id=%s retry_after=%s", entry.id, e.retry_after)
             self.throttle.pause(entry.chat_id, e.retry_after)
@@ -277,6 +287,8 @@ class Postman:
             report.retry[entry.id] = self.clock() + backoff(entry.attempts)
             return False
         report.done.append(entry.id)
+        if isinstance(result, Message) and result.chat.type == ChatType.PRIVATE:
+            report.sent.append((result.chat.id, result.message_id))
         return True
 
 
@@ -286,3 +298,5 @@ class _Report:
     untried: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     retry: dict[int, datetime] = field(default_factory=dict)
+    # (chat, message) ids of what went out in private chats, for "delete this conversation".
+    sent: list[tuple[int, int]] = field(default_factory=list)

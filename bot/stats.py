@@ -37,7 +37,8 @@ async def stats_command(
     who: Who,
     outbox: Outbox,
 ):
-    # The office's today, not the server's: in Almaty the day starts five hours before UTC's.
+    # Today in Kazakhstan, as the report counts days: the server's own date (often UTC) is
+    # still yesterday from 00:00 to 05:00 there, and today's appeals would be missed.
     span = period(command.args, datetime.now(KAZAKHSTAN_TIME).date())
     if span is None:
         outbox.append(SendMessage(chat_id=who.chat_id, text=texts.get(lang, "stats-usage")))

@@ -53,6 +53,8 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     WITHDRAWN = "withdrawn"
     VIEWED = "viewed"  # audit: a staff member opened the appeal (not a change)
+    # Personal data and texts erased (storage.retention); data: {"reason": ...}, nothing else.
+    ANONYMISED = "anonymised"
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from dialogs.vocabulary import (
     Outcome,
     Region,
 )
+from storage.crypto import current_keyring
 from storage.models import (
     AppealEventRow,
     AppealRow,
@@ -287,6 +288,21 @@ class CaseRepository:
         return await self._many(
             (AppealRow.due_at < now, AppealRow.escalated_at.is_(None), _is_open()),
             order_by=(AppealRow.due_at, AppealRow.id),
+            limit=limit,
+        )
+
+    async def by_iin(self, iin: str, *, limit: int = 50) -> list[CaseView]:
+        """The appeals that gave this IIN, newest first, found by its blind index.
+
+        Spaces and dashes in `iin` do not matter (storage.crypto.normalize_iin). Anonymised
+        appeals have no index any more and are not found.
+        """
+        digest = current_keyring().blind_index(iin)
+        if digest is None:
+            return []
+        return await self._many(
+            (AppealRow.iin_digest == digest,),
+            order_by=(AppealRow.created_at.desc(), AppealRow.id.desc()),
             limit=limit,
         )
 
@@ -672,8 +688,8 @@ _CASE_COLUMNS = (
     AppealRow.filer_type,
     AppealRow.subject_name,
     AppealRow.institution,
-    # Characters, not bytes, on both backends; the full story may be long.
-    func.substr(AppealRow.story, 1, EXCERPT_LENGTH).label("story_excerpt"),
+    # The story is encrypted, so the database cannot cut the excerpt: _case does.
+    AppealRow.story,
     _ATTACHMENT_COUNT.label("attachments"),
     AppealRow.created_at,
     AppealRow.due_at,
@@ -700,7 +716,7 @@ def _case(row: Row[Any]) -> CaseView:
         filer_type=FilerType(row.filer_type),
         subject_name=row.subject_name,
         institution=row.institution,
-        story_excerpt=row.story_excerpt,
+        story_excerpt=row.story[:EXCERPT_LENGTH],
         attachments=row.attachments,
         created_at=row.created_at,
         due_at=row.due_at,

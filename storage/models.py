@@ -1,5 +1,8 @@
 """Database tables. Enums are stored as their plain string values (see dialogs.vocabulary).
 
+What people wrote is stored encrypted (EncryptedText, EncryptedJSON: see storage.crypto); what
+statistics, routing and the queues need stays in clear.
+
 Text typed by a citizen is stored as unbounded Text: its length is the dialog's business, and
 an appeal must never be lost to a VARCHAR limit that only PostgreSQL enforces.
 """
@@ -8,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -29,6 +31,7 @@ from sqlalchemy.types import TypeDecorator
 
 from dialogs.routing import TRIAGE
 from dialogs.vocabulary import AppealStatus
+from storage.crypto import DIGEST_LENGTH, EncryptedJSON, EncryptedText
 
 # Stable constraint names, so that later migrations can address them on both backends.
 NAMING_CONVENTION = {
@@ -99,7 +102,8 @@ class DraftRow(Base):
     user_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The whole draft: everything typed so far, so all of it is encrypted.
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     revision: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -132,24 +136,26 @@ class AppealRow(Base):
     old_complaint: Mapped[bool] = mapped_column(Boolean, server_default=false())
     region: Mapped[str] = mapped_column(String(ENUM_LENGTH))
     filer_type: Mapped[str] = mapped_column(String(ENUM_LENGTH))
-    relation: Mapped[str | None] = mapped_column(Text)
+    relation: Mapped[str | None] = mapped_column(EncryptedText)
     detention_kind: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
-    institution: Mapped[str | None] = mapped_column(Text)
+    institution: Mapped[str | None] = mapped_column(EncryptedText)
     institution_region: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
     # The free-text account may itself contain personal and health data.
-    story: Mapped[str] = mapped_column(Text)
-    body_complained: Mapped[str | None] = mapped_column(Text)
+    story: Mapped[str] = mapped_column(EncryptedText)
+    body_complained: Mapped[str | None] = mapped_column(EncryptedText)
     incident_age: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
-    incident_date: Mapped[str | None] = mapped_column(Text)
-    prior_complaint: Mapped[str | None] = mapped_column(Text)
-    request: Mapped[str | None] = mapped_column(Text)
+    incident_date: Mapped[str | None] = mapped_column(EncryptedText)
+    prior_complaint: Mapped[str | None] = mapped_column(EncryptedText)
+    request: Mapped[str | None] = mapped_column(EncryptedText)
 
-    # --- Personal data: to be encrypted at rest (a later issue). Keep these together. ---
-    subject_name: Mapped[str | None] = mapped_column(Text)  # the person the appeal is about
-    full_name: Mapped[str] = mapped_column(Text)
-    phone: Mapped[str | None] = mapped_column(Text)
-    iin: Mapped[str | None] = mapped_column(Text)  # individual identification number
-    address: Mapped[str | None] = mapped_column(Text)
+    # --- Personal data, encrypted at rest (migration 0005). Keep these together. ---
+    subject_name: Mapped[str | None] = mapped_column(EncryptedText)  # whom the appeal is about
+    full_name: Mapped[str] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    iin: Mapped[str | None] = mapped_column(EncryptedText)  # individual identification number
+    # The IIN's blind index (storage.crypto.Keyring.blind_index): equality lookups only.
+    iin_digest: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH), index=True)
+    address: Mapped[str | None] = mapped_column(EncryptedText)
     # --- End of personal data. ---
 
     confidential: Mapped[bool] = mapped_column(Boolean, server_default=false())
@@ -165,7 +171,7 @@ class AppealRow(Base):
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The body the appeal was sent on to, in the staff's words.
-    forwarded_to: Mapped[str | None] = mapped_column(Text)
+    forwarded_to: Mapped[str | None] = mapped_column(EncryptedText)
     forwarded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Bumped by every change, so that a button drawn for an older state can be told stale.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -174,6 +180,12 @@ class AppealRow(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The citizen withdrew it (an urgent appeal stays open for the staff all the same).
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    # --- Retention (migration 0005; storage.retention). ---
+    # When the personal data, the free texts and the files were erased; the figures remain.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The citizen asked (/forget) to erase their data while the appeal was still open.
+    forget_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     attachments: Mapped[list["AttachmentRow"]] = relationship(
         back_populates="appeal",
@@ -195,8 +207,9 @@ class AttachmentRow(Base):
         BigInteger, ForeignKey("appeals.id", ondelete="CASCADE")
     )
     kind: Mapped[str] = mapped_column(String(ENUM_LENGTH))
-    # Telegram documents no maximum length for file ids.
-    file_id: Mapped[str] = mapped_column(Text)
+    # Telegram documents no maximum length for file ids. Encrypted: with the bot's token a
+    # file id downloads the file (photos of injuries, documents).
+    file_id: Mapped[str] = mapped_column(EncryptedText)
     file_unique_id: Mapped[str] = mapped_column(String(255))
     mime_type: Mapped[str | None] = mapped_column(String(255))
     # Telegram allows files over 2 GiB, beyond a 32-bit integer.
@@ -249,9 +262,10 @@ class AppealEventRow(Base):
     # None: the citizen or the system (reminders, escalations).
     author_staff_id: Mapped[int | None] = mapped_column(BigInteger)
     # What staff or the citizen wrote; may hold personal data like the story does.
-    text: Mapped[str | None] = mapped_column(Text)
-    # SQL NULL, not JSON null, when there is nothing to record.
-    data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    text: Mapped[str | None] = mapped_column(EncryptedText)
+    # SQL NULL when there is nothing to record. Encrypted: a forwarding's data names the body
+    # in the staff's words.
+    data: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -286,7 +300,7 @@ class OutboxRow(Base):
     # The Bot API method ("sendMessage") and its parameters as aiogram serialises them. They
     # hold what the bot says to people, so they are stored like the story (see storage.crypto).
     method: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Not to be tried before this time (Telegram's retry_after, or a back-off after an error).
     not_before: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -295,3 +309,15 @@ class OutboxRow(Base):
     # Telegram refused it for good (a bad request): kept for an operator, never retried.
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ChatMessageRow(Base):
+    """A message of a citizen's private chat with the bot, in either direction: only its ids,
+    kept for Telegram's 48 hours, so that "delete this conversation" can remove them for
+    people whose phone others may read."""
+
+    __tablename__ = "chat_messages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

@@ -27,11 +27,13 @@ from dialogs.vocabulary import (
     Category,
     Outcome,
 )
+from storage.crypto import current_keyring
 from storage.models import (
     AppealCounterRow,
     AppealEventRow,
     AppealRow,
     AttachmentRow,
+    ChatMessageRow,
     DraftRow,
     ProcessedUpdateRow,
     UserRow,
@@ -205,6 +207,7 @@ class AppealRepository:
             full_name=new.full_name,
             phone=new.phone,
             iin=new.iin,
+            iin_digest=current_keyring().blind_index(new.iin),
             address=new.address,
             confidential=new.confidential,
             consent_at=new.consent_at,
@@ -358,5 +361,47 @@ class UpdateLog:
         """Drop records older than Telegram's redelivery window; return how many."""
         result = await self._session.execute(
             delete(ProcessedUpdateRow).where(ProcessedUpdateRow.processed_at < before)
+        )
+        return result.rowcount or 0
+
+
+class ChatMessages:
+    """Ids of recent messages in citizens' private chats (no contents), so the bot can delete
+    a conversation on request. Telegram lets a bot delete messages for 48 hours only."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, chat_id: int, message_ids: Iterable[int], *, now: datetime) -> None:
+        _require_aware(now, "now")
+        rows = [{"chat_id": chat_id, "message_id": m, "sent_at": now} for m in set(message_ids)]
+        if rows:
+            await self._session.execute(
+                _insert(self._session)(ChatMessageRow)
+                .values(rows)
+                .on_conflict_do_nothing(
+                    index_elements=[ChatMessageRow.chat_id, ChatMessageRow.message_id]
+                )
+            )
+
+    async def since(self, chat_id: int, since: datetime) -> list[int]:
+        """The chat's message ids recorded since `since`, oldest first."""
+        _require_aware(since, "since")
+        statement = (
+            select(ChatMessageRow.message_id)
+            .where(ChatMessageRow.chat_id == chat_id, ChatMessageRow.sent_at >= since)
+            .order_by(ChatMessageRow.message_id)
+        )
+        return list(await self._session.scalars(statement))
+
+    async def forget_chat(self, chat_id: int) -> None:
+        await self._session.execute(
+            delete(ChatMessageRow).where(ChatMessageRow.chat_id == chat_id)
+        )
+
+    async def forget_before(self, before: datetime) -> int:
+        """Drop ids too old for Telegram to delete anyway; return how many."""
+        result = await self._session.execute(
+            delete(ChatMessageRow).where(ChatMessageRow.sent_at < before)
         )
         return result.rowcount or 0

@@ -19,10 +19,33 @@ from bot.flow import Understanding
 from bot.outbox import Postman, Throttle
 from dialogs.vocabulary import Category, Region
 from nlu.urgency import is_urgent
+from storage.crypto import Keyring, generate_key, install_keyring
 from storage.db import create_engine, create_session_pool, upgrade_to_head
 from tests.recording import RecordingSession
 
 BOT_TOKEN = "42:TEST"
+# The tests' keys, fixed per run: a failure can be replayed, and none is a real key.
+TEST_ENCRYPTION_KEY, TEST_BLIND_INDEX_KEY = generate_key(), generate_key()
+TEST_KEYRING = Keyring([TEST_ENCRYPTION_KEY], TEST_BLIND_INDEX_KEY)
+
+
+@pytest.fixture(autouse=True)
+def keyring() -> Iterator[Keyring]:
+    """Every test runs with encryption keys installed, as the composition root does; a test
+    may install others (rotation) and gets the default back afterwards."""
+    install_keyring(TEST_KEYRING)
+    yield TEST_KEYRING
+    install_keyring(TEST_KEYRING)
+
+
+@pytest.fixture
+def keyring_environment() -> dict[str, str]:
+    """The installed test keys as a command-line tool reads them from the environment.
+
+    A fixture, not an import: pytest may load this file under another module name than a test's
+    `import tests.conftest` would, and each load makes its own keys.
+    """
+    return {"ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY, "BLIND_INDEX_KEY": TEST_BLIND_INDEX_KEY}
 
 
 @pytest.fixture

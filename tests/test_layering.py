@@ -13,7 +13,7 @@ STDLIB = sys.stdlib_module_names
 ALLOWED: dict[str, set[str]] = {
     "dialogs": set(),
     "nlu": {"dialogs", "sklearn", "numpy", "scipy", "joblib", "yaml", "lingua"},
-    "storage": {"dialogs", "sqlalchemy", "alembic"},
+    "storage": {"dialogs", "sqlalchemy", "alembic", "cryptography"},
     "sandbox": {"aiohttp", "yarl", "multidict"},
     "bot": {
         "dialogs",

@@ -3,13 +3,19 @@
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from bot.routers import commands, errors, followup, intake, staff
+from bot.routers import commands, errors, followup, intake, privacy, staff
 
 
 def get_routers() -> list[Router]:
     """Staff first (their commands and typed replies), then a citizen's pending reply to a
-    question, then commands and the intake. Citizens' routers see private chats only."""
-    citizens = [followup.build_router(), commands.build_router(), intake.build_router()]
+    question, then /forget, the other commands and the intake. Citizens' routers see private
+    chats only."""
+    citizens = [
+        followup.build_router(),
+        privacy.build_router(),
+        commands.build_router(),
+        intake.build_router(),
+    ]
     for router in citizens:
         router.message.filter(F.chat.type == ChatType.PRIVATE)
     staff_router = staff.build_router()

@@ -13,6 +13,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
+from storage import crypto
 from storage.db import create_migration_engine
 from storage.models import Base, UtcDateTime
 
@@ -41,6 +42,8 @@ def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
     # A migration must not import the application's types: they may change or disappear.
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, crypto.EncryptedText | crypto.EncryptedJSON):
+        return "sa.Text()"
     return False
 
 
@@ -78,6 +81,18 @@ def _run_offline() -> None:
     with context.begin_transaction():
         context.run_migrations()
 
+
+def _install_keys_from_environment() -> None:
+    """`alembic upgrade head` from a shell: the data migrations (0005) need the keys. A program
+    that migrates (run_bot.py, the tests) has installed its own keyring already."""
+    try:
+        crypto.current_keyring()
+    except crypto.NotConfiguredError:
+        if os.environ.get(crypto.ENCRYPTION_KEYS_VARIABLE):
+            crypto.install_keyring(crypto.Keyring.from_environment())
+
+
+_install_keys_from_environment()
 
 if context.is_offline_mode():
     _run_offline()

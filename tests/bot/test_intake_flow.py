@@ -370,7 +370,7 @@ async def test_commands_menu_and_help_in_every_language(harness):
     menus = harness.recording.requests_of("setMyCommands")
     assert {r.params.get("language_code") for r in menus} == {"kk", "ru", "en", None}
     commands = {c["command"] for c in json.loads(menus[0].params["commands"])}
-    assert commands == {"start", "help", "cancel", "language", "status", "new"}
+    assert commands == {"start", "help", "cancel", "language", "status", "new", "forget", "clear"}
     c = harness.citizen(language_code="kk")
     assert await c.send("/help") == [t("kk", "help")]
 

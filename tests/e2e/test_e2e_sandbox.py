@@ -7,6 +7,7 @@ import pytest
 
 from bot.texts import Texts
 from sandbox.server import start_sandbox
+from storage.crypto import generate_key
 from tests.e2e.harness import BotProcess, SandboxClient
 
 T = Texts()
@@ -81,6 +82,9 @@ async def test_webhook_mode_against_the_sandbox_with_the_secret_checked(tmp_path
             "WEBHOOK_URL": f"http://127.0.0.1:{hook_port}/tg/webhook",
             "WEBHOOK_SECRET": secret,
             "WEBHOOK_PORT": str(hook_port),
+            # Production mode: keys are required, as in a real deployment.
+            "ENCRYPTION_KEYS": generate_key(),
+            "BLIND_INDEX_KEY": generate_key(),
         },
     )
     await bot.start()

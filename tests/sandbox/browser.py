@@ -17,6 +17,8 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from storage.crypto import generate_key
+
 CHROMIUM = Path(os.environ.get("SANDBOX_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -57,6 +59,9 @@ class BotProcess:
             TELEGRAM_API_BASE=api_base,
             DATABASE_URL=database_url,
             AUTO_MIGRATE="true",
+            # Production mode (a token, no --sandbox) requires keys, as a deployment does.
+            ENCRYPTION_KEYS=generate_key(),
+            BLIND_INDEX_KEY=generate_key(),
             LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",
         )

@@ -27,6 +27,7 @@ TABLES = {
     "appeal_events",
     "processed_updates",
     "outbox",
+    "chat_messages",
 }
 
 

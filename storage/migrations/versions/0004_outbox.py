@@ -27,7 +27,8 @@ def upgrade() -> None:
         ),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("method", sa.String(length=64), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
+        # Encrypted JSON (storage.crypto.EncryptedJSON): a token in a text column.
+        sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
