@@ -29,7 +29,7 @@ _CODES = {Language.KAZAKH: "kk", Language.RUSSIAN: "ru", Language.ENGLISH: "en"}
 
 
 @cache
-def _detector() -> LanguageDetector:
+def load_detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(*_CODES).with_preloaded_language_models().build()
 
 
@@ -49,5 +49,5 @@ def detect_language(text: str, default: str = DEFAULT_LANGUAGE) -> str:
             return "kk"
         if russian >= 2:
             return "ru"
-    found = _detector().detect_language_of(text)
+    found = load_detector().detect_language_of(text)
     return _CODES.get(found, default) if found else default
