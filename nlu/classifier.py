@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MODEL_VERSION = "6"  # bump when the features or models below change, so old caches are not used
 DEFAULT_CACHE_DIR = Path(os.environ.get("NLU_CACHE_DIR", Path.home() / ".cache" / "ombudsman-nlu"))
-SVM_C = 0.5  # chosen by cross-validation on the training data (docs/nlu.md)
+SVM_C = 0.5  # C and the calibration folds were chosen by cross-validation (docs/nlu.md)
 
 
 def normalize(text: str) -> str:
@@ -152,7 +152,7 @@ class CalibratedLinear:
         # calibrated on cross-validated margins (ensemble=False) is as accurate as three and
         # faster to apply (docs/nlu.md).
         model = CalibratedClassifierCV(
-            LinearSVC(C=SVM_C), method="sigmoid", cv=3, ensemble=False
+            LinearSVC(C=SVM_C), method="sigmoid", cv=5, ensemble=False
         ).fit(x, list(labels))
         return cls.from_sklearn(model)
 
