@@ -30,7 +30,15 @@ _CODES = {Language.KAZAKH: "kk", Language.RUSSIAN: "ru", Language.ENGLISH: "en"}
 
 @cache
 def load_detector() -> LanguageDetector:
-    return LanguageDetectorBuilder.from_languages(*_CODES).with_preloaded_language_models().build()
+    # Low-accuracy mode (trigrams only) is as accurate on our golden and hold-out texts (0.936
+    # vs 0.935, the rules above decide most texts) and loads in 0.03 s and 11 MB instead of
+    # 0.33 s and 85 MB (docs/nlu.md).
+    return (
+        LanguageDetectorBuilder.from_languages(*_CODES)
+        .with_low_accuracy_mode()
+        .with_preloaded_language_models()
+        .build()
+    )
 
 
 def detect_language(text: str, default: str = DEFAULT_LANGUAGE) -> str:

@@ -55,14 +55,14 @@ def test_golden_texts_are_not_in_the_training_data():
 def test_category_accuracy_per_language(golden, language):
     accuracy, top3, n = golden.categories.per_language[language]
     assert n >= 150
-    assert accuracy >= 0.80
-    assert top3 >= 0.95
+    assert accuracy >= 0.83
+    assert top3 >= 0.96
 
 
 def test_urgent_cases_are_found_recall_first(golden):
     assert golden.urgent_recall >= 0.95
     # Recall is bought with false alarms; precision may not fall below what we measured.
-    assert golden.urgent_precision >= 0.50
+    assert golden.urgent_precision >= 0.55
 
 
 def test_urgency_on_the_independent_hold_out(nlu):
@@ -71,7 +71,7 @@ def test_urgency_on_the_independent_hold_out(nlu):
     decided = [(bool(i["urgent"]), nlu.is_urgent(str(i["text"]))) for i in holdout]
     true_positives = sum(t and d for t, d in decided)
     assert true_positives / sum(t for t, _ in decided) >= 0.95
-    assert true_positives / sum(d for _, d in decided) >= 0.70
+    assert true_positives / sum(d for _, d in decided) >= 0.75
 
 
 def test_a_named_region_is_found_and_none_is_invented(golden):
@@ -81,6 +81,10 @@ def test_a_named_region_is_found_and_none_is_invented(golden):
 
 def test_places_of_detention_are_found(golden):
     assert golden.detention_accuracy >= 0.9
+
+
+def test_the_language_is_recognised(golden):
+    assert golden.language_accuracy >= 0.88
 
 
 def test_probabilities_rank_every_category_and_sum_to_one(nlu):
