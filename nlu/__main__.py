@@ -87,22 +87,26 @@ def bench(args: argparse.Namespace) -> int:
     texts = (texts * (args.n // max(len(texts), 1) + 1))[: args.n]
     for t in texts[:50]:  # warm-up
         nlu.analyze(t)
-    timings = []
+    # Wall-clock time is what a citizen waits; CPU time (of this thread) leaves out the time
+    # spent waiting for a core, which on a shared machine sets the wall-clock p99.
+    wall, cpu = [], []
     for t in texts:
-        s = time.perf_counter()
+        s, c = time.perf_counter(), time.thread_time()
         nlu.analyze(t)
-        timings.append((time.perf_counter() - s) * 1000)
-    timings.sort()
+        cpu.append((time.thread_time() - c) * 1000)
+        wall.append((time.perf_counter() - s) * 1000)
 
-    def pick(q: float) -> float:
+    def pick(timings: list[float], q: float) -> float:
+        timings = sorted(timings)
         return timings[min(len(timings) - 1, int(q * len(timings)))]
 
     grown = _rss_mb() - before
     print(
         f"model {data_fingerprint(paths)}: load {load_s:.3f} s (both models and the language "
         f"detector), memory +{grown:.1f} MB (process {_rss_mb():.0f} MB)\n"
-        f"analyze() over {len(timings)} texts, one at a time: p50 {pick(0.5):.2f} ms, "
-        f"p99 {pick(0.99):.2f} ms, max {timings[-1]:.2f} ms"
+        f"analyze() over {len(wall)} texts, one at a time: p50 {pick(wall, 0.5):.2f} ms, "
+        f"p99 {pick(wall, 0.99):.2f} ms, max {max(wall):.2f} ms; CPU time p50 "
+        f"{pick(cpu, 0.5):.2f} ms, p99 {pick(cpu, 0.99):.2f} ms"
     )
     return 0
 
