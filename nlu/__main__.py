@@ -3,15 +3,12 @@
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from nlu.classifier import (
-    CategoryClassifier,
-    UrgencyClassifier,
-    data_fingerprint,
-)
+from nlu.classifier import Models, UrgencyClassifier, data_fingerprint
 from nlu.data import default_files, load_examples
 from nlu.evaluation import (
     cross_validate,
@@ -49,8 +46,8 @@ def evaluate(args: argparse.Namespace) -> int:
         )
     )
     urgency_files = UrgencyClassifier.default_files()
-    urgency = UrgencyClassifier.train(load_examples(urgency_files)) if urgency_files else None
-    nlu = Nlu(CategoryClassifier.train(examples), urgency)
+    models = Models.train(examples, load_examples(urgency_files) if urgency_files else None)
+    nlu = Nlu(models.category, models.urgency)
     holdout = load_urgency_holdout()
     if holdout:
         print("\n## urgency on the independent hold-out set (tests/data/urgency_holdout.yml)")
@@ -73,8 +70,12 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
-    paths = default_files()
-    load_nlu()  # make sure the caches exist, so what follows measures a load
+    paths = Models.default_files()
+    # Make sure the cache exists, in another process, so what follows measures a load and
+    # the memory of training is not counted.
+    subprocess.run(
+        [sys.executable, "-c", "from nlu.service import load_nlu; load_nlu()"], check=True
+    )
     before = _rss_mb()
     started = time.perf_counter()
     nlu = load_nlu()
@@ -82,26 +83,30 @@ def bench(args: argparse.Namespace) -> int:
     # the run is computed afresh.
     nlu._cache_size = 1
     load_s = time.perf_counter() - started
-    texts = [e.text for e in load_examples(paths)]
+    texts = [e.text for e in load_examples(default_files())]
     texts = (texts * (args.n // max(len(texts), 1) + 1))[: args.n]
     for t in texts[:50]:  # warm-up
-        nlu.classifier.rank(t)
-    timings = []
-    for t in texts:
-        s = time.perf_counter()
         nlu.analyze(t)
-        timings.append((time.perf_counter() - s) * 1000)
-    timings.sort()
+    # Wall-clock time is what a citizen waits; CPU time (of this thread) leaves out the time
+    # spent waiting for a core, which on a shared machine sets the wall-clock p99.
+    wall, cpu = [], []
+    for t in texts:
+        s, c = time.perf_counter(), time.thread_time()
+        nlu.analyze(t)
+        cpu.append((time.thread_time() - c) * 1000)
+        wall.append((time.perf_counter() - s) * 1000)
 
-    def pick(q: float) -> float:
+    def pick(timings: list[float], q: float) -> float:
+        timings = sorted(timings)
         return timings[min(len(timings) - 1, int(q * len(timings)))]
 
     grown = _rss_mb() - before
     print(
-        f"model {data_fingerprint(paths)}: load {load_s:.3f} s, memory +{grown:.1f} MB "
-        f"(process {_rss_mb():.0f} MB)\n"
-        f"analyze() over {len(timings)} texts, one at a time: p50 {pick(0.5):.2f} ms, "
-        f"p99 {pick(0.99):.2f} ms, max {timings[-1]:.2f} ms"
+        f"model {data_fingerprint(paths)}: load {load_s:.3f} s (both models and the language "
+        f"detector), memory +{grown:.1f} MB (process {_rss_mb():.0f} MB)\n"
+        f"analyze() over {len(wall)} texts, one at a time: p50 {pick(wall, 0.5):.2f} ms, "
+        f"p99 {pick(wall, 0.99):.2f} ms, max {max(wall):.2f} ms; CPU time p50 "
+        f"{pick(cpu, 0.5):.2f} ms, p99 {pick(cpu, 0.99):.2f} ms"
     )
     return 0
 

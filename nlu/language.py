@@ -29,8 +29,16 @@ _CODES = {Language.KAZAKH: "kk", Language.RUSSIAN: "ru", Language.ENGLISH: "en"}
 
 
 @cache
-def _detector() -> LanguageDetector:
-    return LanguageDetectorBuilder.from_languages(*_CODES).with_preloaded_language_models().build()
+def load_detector() -> LanguageDetector:
+    # Low-accuracy mode (trigrams only) is as accurate on our golden and hold-out texts (0.936
+    # vs 0.935, the rules above decide most texts) and loads in 0.03 s and 11 MB instead of
+    # 0.33 s and 85 MB (docs/nlu.md).
+    return (
+        LanguageDetectorBuilder.from_languages(*_CODES)
+        .with_low_accuracy_mode()
+        .with_preloaded_language_models()
+        .build()
+    )
 
 
 def detect_language(text: str, default: str = DEFAULT_LANGUAGE) -> str:
@@ -49,5 +57,5 @@ def detect_language(text: str, default: str = DEFAULT_LANGUAGE) -> str:
             return "kk"
         if russian >= 2:
             return "ru"
-    found = _detector().detect_language_of(text)
+    found = load_detector().detect_language_of(text)
     return _CODES.get(found, default) if found else default

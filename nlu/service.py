@@ -5,8 +5,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dialogs.vocabulary import Category, Region
-from nlu.classifier import CategoryClassifier, UrgencyClassifier, load_or_train
-from nlu.language import detect_language
+from nlu.classifier import CategoryClassifier, Models, UrgencyClassifier, load_or_train
+from nlu.language import detect_language, load_detector
 from nlu.places import find_detention_place, find_region
 from nlu.urgency import is_urgent as mentions_urgency
 
@@ -46,26 +46,38 @@ class Nlu:
     ) -> None:
         self.classifier = classifier
         self.urgency = urgency
-        # The bot asks for the ranking and for urgency of the same story: rank it once.
-        self._ranked: OrderedDict[str, list[tuple[Category, float]]] = OrderedDict()
+        # The bot asks for the ranking and for urgency of the same story: score it once.
+        self._scores: OrderedDict[str, tuple[list[tuple[Category, float]], float]] = OrderedDict()
         self._cache_size = cache_size
 
+    def scores(self, text: str) -> tuple[list[tuple[Category, float]], float]:
+        """The category ranking and the urgency model's probability (0 without that model)."""
+        if text in self._scores:
+            self._scores.move_to_end(text)
+            return self._scores[text]
+        # One set of n-grams for both models when they share their features (load_nlu).
+        vector = self.classifier.features.vector(text)
+        ranked = self.classifier.ranking(self.classifier.probabilities_of(vector))
+        urgent = 0.0
+        if self.urgency is not None:
+            if self.urgency.features is not self.classifier.features:
+                vector = self.urgency.features.vector(text)
+            urgent = self.urgency.probability_of(vector)
+        self._scores[text] = (ranked, urgent)
+        if len(self._scores) > self._cache_size:
+            self._scores.popitem(last=False)
+        return ranked, urgent
+
     def rank(self, text: str) -> list[tuple[Category, float]]:
-        if text in self._ranked:
-            self._ranked.move_to_end(text)
-            return self._ranked[text]
-        ranked = self.classifier.rank(text)
-        self._ranked[text] = ranked
-        if len(self._ranked) > self._cache_size:
-            self._ranked.popitem(last=False)
-        return ranked
+        return self.scores(text)[0]
 
     def is_urgent(self, text: str) -> bool:
         if mentions_urgency(text):
             return True
-        if self.urgency is not None and self.urgency.probability(text) >= URGENT_PROBABILITY:
+        ranked, urgent = self.scores(text)
+        if urgent >= URGENT_PROBABILITY:
             return True
-        torture = dict(self.rank(text)).get(Category.TORTURE_ILL_TREATMENT, 0.0)
+        torture = dict(ranked).get(Category.TORTURE_ILL_TREATMENT, 0.0)
         return torture >= URGENT_TORTURE_PROBABILITY
 
     def analyze(self, text: str) -> Analysis:
@@ -82,10 +94,8 @@ class Nlu:
 
 
 def load_nlu(cache_dir: Path | None = None) -> Nlu:
-    """Both models, from the cache (or trained once); urgency only if its data is shipped."""
-    urgency = (
-        load_or_train(UrgencyClassifier, cache_dir=cache_dir)
-        if UrgencyClassifier.default_files()
-        else None
-    )
-    return Nlu(load_or_train(CategoryClassifier, cache_dir=cache_dir), urgency)
+    """Both models on shared features, from the cache (or trained once); urgency only if its
+    data is shipped. The language detector is loaded here too, so no citizen waits for it."""
+    models = load_or_train(Models, cache_dir=cache_dir)
+    load_detector()
+    return Nlu(models.category, models.urgency)

@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.svm import LinearSVC
 
 from dialogs.vocabulary import Category
-from nlu.classifier import CategoryClassifier, load_or_train
+from nlu.classifier import CalibratedLinear, CategoryClassifier, Features, load_or_train
 from nlu.data import default_files, load_examples
 from nlu.evaluation import evaluate_golden, load_golden, load_urgency_holdout
 from nlu.service import Nlu, load_nlu
@@ -52,14 +55,14 @@ def test_golden_texts_are_not_in_the_training_data():
 def test_category_accuracy_per_language(golden, language):
     accuracy, top3, n = golden.categories.per_language[language]
     assert n >= 150
-    assert accuracy >= 0.80
-    assert top3 >= 0.95
+    assert accuracy >= 0.83
+    assert top3 >= 0.96
 
 
 def test_urgent_cases_are_found_recall_first(golden):
     assert golden.urgent_recall >= 0.95
     # Recall is bought with false alarms; precision may not fall below what we measured.
-    assert golden.urgent_precision >= 0.50
+    assert golden.urgent_precision >= 0.55
 
 
 def test_urgency_on_the_independent_hold_out(nlu):
@@ -68,7 +71,7 @@ def test_urgency_on_the_independent_hold_out(nlu):
     decided = [(bool(i["urgent"]), nlu.is_urgent(str(i["text"]))) for i in holdout]
     true_positives = sum(t and d for t, d in decided)
     assert true_positives / sum(t for t, _ in decided) >= 0.95
-    assert true_positives / sum(d for _, d in decided) >= 0.70
+    assert true_positives / sum(d for _, d in decided) >= 0.75
 
 
 def test_a_named_region_is_found_and_none_is_invented(golden):
@@ -80,12 +83,46 @@ def test_places_of_detention_are_found(golden):
     assert golden.detention_accuracy >= 0.9
 
 
+def test_the_language_is_recognised(golden):
+    assert golden.language_accuracy >= 0.88
+
+
 def test_probabilities_rank_every_category_and_sum_to_one(nlu):
     ranked = nlu.rank("Работодатель третий месяц не платит зарплату")
     assert {c for c, _ in ranked} == set(Category)
     assert ranked[0][0] is Category.LABOUR
     assert abs(sum(p for _, p in ranked) - 1) < 1e-6
     assert [p for _, p in ranked] == sorted((p for _, p in ranked), reverse=True)
+
+
+def test_the_fast_path_gives_the_numbers_of_scikit_learn():
+    # analyze() skips scikit-learn's per-call checks for speed; it must not change a number.
+    examples = load_examples()[::4]
+    texts = [e.text for e in examples]
+    features = Features.fit(texts)
+    reference = [v.transform(texts) for v in features.vectorizers]
+    x = features.transform(texts)
+    assert abs(x - np.hstack([r.toarray() for r in reference])).max() < 1e-12
+    fitted = CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3, ensemble=False)
+    fitted.fit(x, [e.intent for e in examples])
+    ours = CalibratedLinear.from_sklearn(fitted)
+    unseen = [g.text for g in GOLDEN[::10]]
+    expected = fitted.predict_proba(features.transform(unseen))
+    one_by_one = np.array([ours.probabilities_of(features.vector(t)) for t in unseen])
+    assert np.allclose(one_by_one, expected, atol=1e-12)
+    assert np.allclose(ours.probabilities(features.transform(unseen)), expected, atol=1e-12)
+
+
+def test_both_models_read_one_set_of_features_built_once_per_text(nlu, monkeypatch):
+    assert nlu.urgency is not None
+    assert nlu.urgency.features is nlu.classifier.features
+    built = []
+    vector = nlu.classifier.features.vector
+    monkeypatch.setattr(nlu.classifier.features, "vector", lambda t: built.append(t) or vector(t))
+    text = "Ағамды СИЗО-да ұрып жатыр, зарплатасын да төлемеді (a text seen only here)"
+    nlu.analyze(text)
+    nlu.is_urgent(text)  # the bot asks again: the scores are remembered
+    assert built == [text]
 
 
 def test_the_model_is_cached_and_not_retrained(tmp_path, monkeypatch):
