@@ -6,6 +6,7 @@ import asyncio
 import random
 import re
 import signal
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from bot.texts import Texts
 from sandbox.server import start_sandbox
+from storage.crypto import generate_key
 from tests.e2e.harness import BotProcess, SandboxClient
 
 T = Texts()
@@ -27,22 +29,32 @@ def en(key: str, **args) -> str:
 class Service:
     """The bot as a service manager runs it: started, killed hard, started again."""
 
-    def __init__(self, api: str, db: Path) -> None:
+    def __init__(self, api: str, db: Path, webhook_port: int | None = None) -> None:
         self.env = {
             "BOT_TOKEN": "42:CRASH",
             "TELEGRAM_API_BASE": api,
             "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+            "ENCRYPTION_KEYS": generate_key(),
+            "BLIND_INDEX_KEY": generate_key(),
             # Short leases and sweeps, so that letters a killed process held are sent soon.
             "OUTBOX_LEASE_SECONDS": "2",
             "OUTBOX_SWEEP_SECONDS": "0.2",
         }
+        self.ready = r"polling started"
+        if webhook_port is not None:
+            self.env |= {
+                "WEBHOOK_URL": f"http://127.0.0.1:{webhook_port}/hook",
+                "WEBHOOK_SECRET": "crash-test",
+                "WEBHOOK_PORT": str(webhook_port),
+            }
+            self.ready = r"webhook serving"
         self.process: BotProcess | None = None
         self.kills = 0
 
     async def start(self) -> None:
         self.process = BotProcess([], self.env)
         await self.process.start()
-        await self.process.wait_for_line(r"polling started")
+        await self.process.wait_for_line(self.ready)
         # Keep reading its log, so a full pipe never blocks the bot.
         self.drain = asyncio.create_task(self._drain(self.process))
 
@@ -68,6 +80,12 @@ class Service:
         return code
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 async def until(condition, seconds: float = 20.0) -> None:
     """Wait (bounded) for something only visible in the database file."""
     async with asyncio.timeout(seconds):
@@ -89,6 +107,10 @@ async def intake_until_summary(sb: SandboxClient, user: int) -> None:
     await sb.send(user, "/start")
     await sb.click(user, "English")
     await sb.click(user, en("choice-consent-agree"))
+    await intake_from_filer(sb, user)
+
+
+async def intake_from_filer(sb: SandboxClient, user: int) -> None:
     await sb.click(user, en("choice-filer-self"))
     await sb.wait_text(user, "Tell us what happened")
     await sb.send(user, "My employer in Pavlodar has not paid my salary for three months.")
@@ -111,11 +133,12 @@ async def intake_until_summary(sb: SandboxClient, user: int) -> None:
     await sb.click(user, en("choice-confidential-no"))
 
 
-@pytest.fixture
-async def world(tmp_path):
+@pytest.fixture(params=["polling", "webhook"])
+async def world(request, tmp_path):
     sandbox, runner, port = await start_sandbox(port=0)
     api = f"http://127.0.0.1:{port}"
-    service = Service(api, tmp_path / "crash.db")
+    hook = free_port() if request.param == "webhook" else None
+    service = Service(api, tmp_path / "crash.db", webhook_port=hook)
     async with aiohttp.ClientSession() as http:
         try:
             yield service, SandboxClient(api, http), tmp_path / "crash.db"
@@ -207,4 +230,54 @@ async def test_random_kills_during_many_intakes_lose_no_appeal_and_no_answer(wor
     assert sorted(u for _, u in stored) == citizens
     assert sorted(numbers) == sorted(n for n, _ in stored)
     assert all(re.fullmatch(NUMBER, n) for n in numbers)
+    await until(lambda: outbox_left(db) == 0)
+
+
+async def test_telegram_failing_in_every_way_delays_answers_but_loses_none(world):
+    """Flood control, server errors and dropped connections on the bot's messages: every
+    answer still arrives, in order, and the appeal is filed once."""
+    service, sb, db = world
+    user = 5001
+    await service.start()
+    await sb.send(user, "/start")
+    await sb.click(user, "English")
+    faults = 0
+
+    async def fail(*kinds: str) -> None:
+        nonlocal faults
+        for kind in kinds:
+            await sb.call("faults", method="sendMessage", kind=kind, retry_after=1)
+            faults += 1
+
+    await fail("429", "500")
+    await sb.click(user, en("choice-consent-agree"))
+    await sb.wait_text(user, "Who are you filing for")
+    await fail("drop", "502")
+    await sb.click(user, en("choice-filer-self"))
+    await sb.wait_text(user, "Tell us what happened")
+    await fail("429", "drop")
+    await sb.send(user, "My employer in Pavlodar has not paid my salary for three months.")
+    await sb.click(user, en("button-category-yes", category=en("category-labour")))
+    await sb.click(user, en("choice-jurisdiction-continue"))
+    await sb.click(user, en("region-pavlodar"))
+    await sb.wait_text(user, "Which body or official")
+    await sb.send(user, "LLP Pavlodar Build")
+    await sb.click(user, en("choice-incident-age-month"))
+    await sb.click(user, en("choice-prior-complaint-no"))
+    await sb.wait_text(user, "What do you ask for")
+    await sb.send(user, "To get my salary paid")
+    await sb.wait_text(user, "Your full name")
+    await sb.send(user, "Aigerim Sarsenova")
+    await sb.wait_text(user, "Your phone number")
+    await sb.contact(user, "+77012345678")
+    await sb.click(user, en("button-skip"))
+    await sb.wait_text(user, "postal address")
+    await sb.send(user, "Pavlodar, Lenin street 1")
+    await fail("500")
+    await sb.click(user, en("choice-confidential-no"))
+    await sb.click(user, en("button-submit"))
+    number = (await sb.wait_text(user, NUMBER)).group(0)
+    assert appeals(db) == [(number, user)]
+    assert (await sb.get("faults"))["faults"] == []  # every fault was served
+    assert faults == 7
     await until(lambda: outbox_left(db) == 0)
