@@ -6,10 +6,13 @@ import os
 import re
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 20.0  # seconds: generous, CI machines are slow; every wait is bounded
@@ -137,3 +140,63 @@ class SandboxClient:
 
     async def violations(self) -> dict[str, Any]:
         return await self.get("violations")
+
+
+_TEXTS = Texts()
+
+
+def en(key: str, **args: Any) -> str:
+    """A text of the bot in English, as the citizen sees it."""
+    return _TEXTS.get("en", key, **args)
+
+
+@dataclass(frozen=True)
+class Act:
+    """One thing a citizen does: send a text, press a button of the newest message, or share
+    a contact; `after` waits first for a bot message matching it (the question being asked)."""
+
+    kind: str  # "send" | "click" | "contact"
+    value: str
+    after: str | None = None
+
+    async def perform(self, sb: SandboxClient, user_id: int) -> None:
+        if self.after:
+            await sb.wait_text(user_id, self.after)
+        await getattr(sb, self.kind)(user_id, self.value)
+
+
+# A labour appeal from Pavlodar, filed with buttons and typing: the conversation as a table,
+# so tests can stop, kill or break things between any two steps. The last step submits.
+LABOUR_APPEAL = (
+    Act("send", "/start"),
+    Act("click", "English"),
+    Act("click", en("choice-consent-agree")),
+    Act("click", en("choice-filer-self")),
+    Act(
+        "send",
+        "My employer in Pavlodar has not paid my salary for three months.",
+        after="Tell us what happened",
+    ),
+    # The real classifier proposes the category; one tap confirms it.
+    Act("click", en("button-category-yes", category=en("category-labour"))),
+    Act("click", en("choice-jurisdiction-continue")),
+    Act("click", en("region-pavlodar")),
+    Act("send", "LLP Pavlodar Build", after="Which body or official"),
+    Act("click", en("choice-incident-age-month")),
+    Act("click", en("choice-prior-complaint-no")),
+    Act("send", "To get my salary paid", after="What do you ask for"),
+    Act("send", "Aigerim Sarsenova", after="Your full name"),
+    Act("contact", "+77012345678", after="Your phone number"),
+    Act("click", en("button-skip")),  # IIN
+    Act("send", "Pavlodar, Lenin street 1", after="postal address"),
+    Act("click", en("choice-confidential-no")),
+    Act("click", en("button-submit"), after="Please check your appeal"),
+)
+NUMBER = r"PAV-\d{4}-\d{6}"
+
+
+async def file_appeal(sb: SandboxClient, user_id: int) -> str:
+    """The whole labour appeal; returns the number the bot gave."""
+    for act in LABOUR_APPEAL:
+        await act.perform(sb, user_id)
+    return (await sb.wait_text(user_id, NUMBER)).group(0)

@@ -13,17 +13,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.texts import Texts
 from sandbox.server import start_sandbox
 from storage.crypto import generate_key
-from tests.e2e.harness import BotProcess, SandboxClient
-
-T = Texts()
-NUMBER = r"PAV-\d{4}-\d{6}"
-
-
-def en(key: str, **args) -> str:
-    return T.get("en", key, **args)
+from tests.e2e.harness import LABOUR_APPEAL, NUMBER, BotProcess, SandboxClient, file_appeal
 
 
 class Service:
@@ -93,6 +85,10 @@ async def until(condition, seconds: float = 20.0) -> None:
             await asyncio.sleep(0.1)
 
 
+async def bot_messages(sb: SandboxClient, user: int) -> int:
+    return sum(m["from"] == "bot" for m in await sb.chat(user))
+
+
 def appeals(db: Path) -> list[tuple[str, int]]:
     with sqlite3.connect(db) as c:
         return c.execute("SELECT number, user_id FROM appeals ORDER BY id").fetchall()
@@ -101,36 +97,6 @@ def appeals(db: Path) -> list[tuple[str, int]]:
 def outbox_left(db: Path) -> int:
     with sqlite3.connect(db) as c:
         return c.execute("SELECT count(*) FROM outbox").fetchone()[0]
-
-
-async def intake_until_summary(sb: SandboxClient, user: int) -> None:
-    await sb.send(user, "/start")
-    await sb.click(user, "English")
-    await sb.click(user, en("choice-consent-agree"))
-    await intake_from_filer(sb, user)
-
-
-async def intake_from_filer(sb: SandboxClient, user: int) -> None:
-    await sb.click(user, en("choice-filer-self"))
-    await sb.wait_text(user, "Tell us what happened")
-    await sb.send(user, "My employer in Pavlodar has not paid my salary for three months.")
-    await sb.click(user, en("button-category-yes", category=en("category-labour")))
-    await sb.click(user, en("choice-jurisdiction-continue"))
-    await sb.click(user, en("region-pavlodar"))
-    await sb.wait_text(user, "Which body or official")
-    await sb.send(user, "LLP Pavlodar Build")
-    await sb.click(user, en("choice-incident-age-month"))
-    await sb.click(user, en("choice-prior-complaint-no"))
-    await sb.wait_text(user, "What do you ask for")
-    await sb.send(user, "To get my salary paid")
-    await sb.wait_text(user, "Your full name")
-    await sb.send(user, f"Citizen {user}")
-    await sb.wait_text(user, "Your phone number")
-    await sb.contact(user, "+77012345678")
-    await sb.click(user, en("button-skip"))  # IIN
-    await sb.wait_text(user, "postal address")
-    await sb.send(user, "Pavlodar, Lenin street 1")
-    await sb.click(user, en("choice-confidential-no"))
 
 
 @pytest.fixture(params=["polling", "webhook"])
@@ -156,42 +122,22 @@ async def test_killed_mid_conversation_and_mid_delivery_nothing_is_lost(world):
     service, sb, db = world
     user = 3001
     await service.start()
-    await sb.send(user, "/start")
-    await sb.click(user, "English")
-    await sb.click(user, en("choice-consent-agree"))
-    # Mid-conversation: the draft is in the database, the process is gone.
-    await service.kill()
-    await service.start()
-    await sb.click(user, en("choice-filer-self"))
-    await sb.wait_text(user, "Tell us what happened")
-    await service.kill()
-    await service.start()
-    await sb.send(user, "My employer in Pavlodar has not paid my salary for three months.")
-    await sb.click(user, en("button-category-yes", category=en("category-labour")))
-    await service.stop()
-    await service.start()
+    *steps, submit = LABOUR_APPEAL
+    for i, act in enumerate(steps):
+        # Mid-conversation: the draft is in the database, the process is gone.
+        if i in (3, 5):
+            await service.kill()
+            await service.start()
+        if i == 7:  # and once the way a service manager stops it
+            assert await service.stop() == 0
+            await service.start()
+        await act.perform(sb, user)
 
     # Mid-submit / mid-delivery: Telegram hangs on the confirmation, the process dies while
     # it waits. The appeal is committed, and its confirmation is owed in the outbox.
-    await sb.click(user, en("choice-jurisdiction-continue"))
-    await sb.click(user, en("region-pavlodar"))
-    await sb.wait_text(user, "Which body or official")
-    await sb.send(user, "LLP Pavlodar Build")
-    await sb.click(user, en("choice-incident-age-month"))
-    await sb.click(user, en("choice-prior-complaint-no"))
-    await sb.wait_text(user, "What do you ask for")
-    await sb.send(user, "To get my salary paid")
-    await sb.wait_text(user, "Your full name")
-    await sb.send(user, "Aigerim Sarsenova")
-    await sb.wait_text(user, "Your phone number")
-    await sb.contact(user, "+77012345678")
-    await sb.click(user, en("button-skip"))
-    await sb.wait_text(user, "postal address")
-    await sb.send(user, "Pavlodar, Lenin street 1")
-    await sb.click(user, en("choice-confidential-no"))
     await sb.wait_text(user, "Please check your appeal")
     await sb.call("faults", method="sendMessage", kind="slow", delay=30, count=50)
-    await sb.click(user, en("button-submit"))
+    await submit.perform(sb, user)
     await until(lambda: appeals(db))
     await service.kill()
     async with sb.http.delete(f"{sb.base}/api/sandbox/faults") as r:
@@ -203,6 +149,7 @@ async def test_killed_mid_conversation_and_mid_delivery_nothing_is_lost(world):
     assert (await sb.wait_text(user, NUMBER)).group(0) == number
     await until(lambda: outbox_left(db) == 0)
     assert appeals(db) == [(number, user)]
+    assert service.kills == 3
 
 
 async def test_random_kills_during_many_intakes_lose_no_appeal_and_no_answer(world):
@@ -218,12 +165,9 @@ async def test_random_kills_during_many_intakes_lose_no_appeal_and_no_answer(wor
             await service.kill()
             await service.start()
 
-    async def citizen(user: int) -> str:
-        await intake_until_summary(sb, user)
-        await sb.click(user, en("button-submit"))
-        return (await sb.wait_text(user, NUMBER)).group(0)
-
-    numbers, _ = await asyncio.gather(asyncio.gather(*map(citizen, citizens)), killer())
+    numbers, _ = await asyncio.gather(
+        asyncio.gather(*(file_appeal(sb, user) for user in citizens)), killer()
+    )
     assert service.kills == 3
     stored = appeals(db)
     # Each citizen got exactly one appeal, and was told its number.
@@ -233,51 +177,27 @@ async def test_random_kills_during_many_intakes_lose_no_appeal_and_no_answer(wor
     await until(lambda: outbox_left(db) == 0)
 
 
+# Before which steps of the intake Telegram starts failing on the bot's messages, and how.
+FAULTS = {2: ("429", "500"), 3: ("drop", "502"), 4: ("429", "drop"), 16: ("500",)}
+
+
 async def test_telegram_failing_in_every_way_delays_answers_but_loses_none(world):
     """Flood control, server errors and dropped connections on the bot's messages: every
     answer still arrives, in order, and the appeal is filed once."""
     service, sb, db = world
     user = 5001
     await service.start()
-    await sb.send(user, "/start")
-    await sb.click(user, "English")
-    faults = 0
-
-    async def fail(*kinds: str) -> None:
-        nonlocal faults
-        for kind in kinds:
+    for i, act in enumerate(LABOUR_APPEAL):
+        for kind in FAULTS.get(i, ()):
             await sb.call("faults", method="sendMessage", kind=kind, retry_after=1)
-            faults += 1
-
-    await fail("429", "500")
-    await sb.click(user, en("choice-consent-agree"))
-    await sb.wait_text(user, "Who are you filing for")
-    await fail("drop", "502")
-    await sb.click(user, en("choice-filer-self"))
-    await sb.wait_text(user, "Tell us what happened")
-    await fail("429", "drop")
-    await sb.send(user, "My employer in Pavlodar has not paid my salary for three months.")
-    await sb.click(user, en("button-category-yes", category=en("category-labour")))
-    await sb.click(user, en("choice-jurisdiction-continue"))
-    await sb.click(user, en("region-pavlodar"))
-    await sb.wait_text(user, "Which body or official")
-    await sb.send(user, "LLP Pavlodar Build")
-    await sb.click(user, en("choice-incident-age-month"))
-    await sb.click(user, en("choice-prior-complaint-no"))
-    await sb.wait_text(user, "What do you ask for")
-    await sb.send(user, "To get my salary paid")
-    await sb.wait_text(user, "Your full name")
-    await sb.send(user, "Aigerim Sarsenova")
-    await sb.wait_text(user, "Your phone number")
-    await sb.contact(user, "+77012345678")
-    await sb.click(user, en("button-skip"))
-    await sb.wait_text(user, "postal address")
-    await sb.send(user, "Pavlodar, Lenin street 1")
-    await fail("500")
-    await sb.click(user, en("choice-confidential-no"))
-    await sb.click(user, en("button-submit"))
+        seen = await bot_messages(sb, user)
+        await act.perform(sb, user)
+        if i + 1 in FAULTS:
+            # Let this step's answer through first, so each answer meets its own faults.
+            async with asyncio.timeout(20):
+                while await bot_messages(sb, user) == seen:  # noqa: ASYNC110 - polling HTTP
+                    await asyncio.sleep(0.1)
     number = (await sb.wait_text(user, NUMBER)).group(0)
     assert appeals(db) == [(number, user)]
     assert (await sb.get("faults"))["faults"] == []  # every fault was served
-    assert faults == 7
     await until(lambda: outbox_left(db) == 0)

@@ -5,47 +5,11 @@ import socket
 import aiohttp
 import pytest
 
-from bot.texts import Texts
 from sandbox.server import start_sandbox
 from storage.crypto import generate_key
-from tests.e2e.harness import BotProcess, SandboxClient
+from tests.e2e.harness import BotProcess, SandboxClient, file_appeal
 
-T = Texts()
 USER = 1001
-
-
-def en(key: str, **args) -> str:
-    return T.get("en", key, **args)
-
-
-async def full_intake(sb: SandboxClient) -> str:
-    """A citizen files an appeal with buttons and typing; returns the appeal number."""
-    await sb.send(USER, "/start")
-    await sb.click(USER, "English")
-    await sb.click(USER, en("choice-consent-agree"))
-    await sb.click(USER, en("choice-filer-self"))
-    await sb.wait_text(USER, "Tell us what happened")
-    await sb.send(USER, "My employer in Pavlodar has not paid my salary for three months.")
-    # The real classifier proposes the category; one tap confirms it.
-    await sb.click(USER, en("button-category-yes", category=en("category-labour")))
-    await sb.click(USER, en("choice-jurisdiction-continue"))
-    await sb.click(USER, en("region-pavlodar"))
-    await sb.wait_text(USER, "Which body or official")
-    await sb.send(USER, "LLP Pavlodar Build")
-    await sb.click(USER, en("choice-incident-age-month"))
-    await sb.click(USER, en("choice-prior-complaint-no"))
-    await sb.wait_text(USER, "What do you ask for")
-    await sb.send(USER, "To get my salary paid")
-    await sb.wait_text(USER, "Your full name")
-    await sb.send(USER, "Aigerim Sarsenova")
-    await sb.wait_text(USER, "Your phone number")
-    await sb.contact(USER, "+77012345678")
-    await sb.click(USER, en("button-skip"))  # IIN
-    await sb.wait_text(USER, "postal address")
-    await sb.send(USER, "Pavlodar, Lenin street 1")
-    await sb.click(USER, en("choice-confidential-no"))
-    await sb.click(USER, en("button-submit"))
-    return (await sb.wait_text(USER, r"PAV-\d{4}-\d{6}")).group(0)
 
 
 async def test_the_bot_started_with_sandbox_files_an_appeal_end_to_end(tmp_path):
@@ -60,7 +24,7 @@ async def test_the_bot_started_with_sandbox_files_an_appeal_end_to_end(tmp_path)
             async with http.get(address + "/") as page:
                 assert page.status == 200 and "<html" in (await page.text()).lower()
             sb = SandboxClient(address, http)
-            number = await full_intake(sb)
+            number = await file_appeal(sb, USER)
             assert number.startswith("PAV-")
             report = await sb.violations()
             assert report["count"] == 0, report
