@@ -9,8 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
-from storage.db import alembic_config, create_engine, create_migration_engine, upgrade_to_head
+from storage.db import upgrade_to_head
 from storage.models import Base, UtcDateTime
+from tests.storage.migrating import migrate, run_sync
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 CASEWORK_COLUMNS = {
@@ -78,29 +79,6 @@ OLD_APPEALS = {
 }
 
 
-async def _migrate(url: str, step: Any, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        step(config, revision)
-
-    engine = create_migration_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
-
-
-async def _run(url: str, work: Any) -> Any:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(work)
-    finally:
-        await engine.dispose()
-
-
 def _insert_old_appeals(connection: Connection) -> None:
     connection.execute(sa.insert(USERS).values(id=1, created_at=NOW, updated_at=NOW))
     for i, (number, region, institution_region) in enumerate(OLD_APPEALS, start=1):
@@ -156,11 +134,11 @@ async def test_upgrade_backfills_queues_and_downgrade_undoes_it(
     empty_database_url: str,
 ) -> None:
     url = empty_database_url
-    await _migrate(url, command.upgrade, "0001")
-    await _run(url, _insert_old_appeals)
+    await migrate(url, command.upgrade, "0001")
+    await run_sync(url, _insert_old_appeals)
 
-    await _migrate(url, command.upgrade, "0002")
-    after = await _run(url, _state)
+    await migrate(url, command.upgrade, "0002")
+    after = await run_sync(url, _state)
     assert {"staff", "appeal_events"} <= after["tables"]
     assert after["columns"] >= CASEWORK_COLUMNS
     assert {name: after["indexes"].get(name) for name in CASEWORK_INDEXES} == CASEWORK_INDEXES
@@ -169,8 +147,8 @@ async def test_upgrade_backfills_queues_and_downgrade_undoes_it(
         for row in after["rows"]
     ] == [(number, queue, 1, False, None) for (number, _, _), queue in OLD_APPEALS.items()]
 
-    await _migrate(url, command.downgrade, "0001")
-    before = await _run(url, _state)
+    await migrate(url, command.downgrade, "0001")
+    before = await run_sync(url, _state)
     assert not {"staff", "appeal_events"} & before["tables"]
     assert not CASEWORK_COLUMNS & before["columns"]
     assert not set(CASEWORK_INDEXES) & set(before["indexes"])
@@ -183,8 +161,8 @@ async def test_upgrade_backfills_queues_and_downgrade_undoes_it(
         "ix_appeals_user_id": ["user_id"],
     }
 
-    await _migrate(url, command.upgrade, "head")
-    again = await _run(url, _state)
+    await migrate(url, command.upgrade, "head")
+    again = await run_sync(url, _state)
     assert [row["queue"] for row in again["rows"]] == list(OLD_APPEALS.values())
 
 
@@ -196,6 +174,6 @@ def _compare(connection: Connection) -> list[object]:
 
 
 async def test_models_match_the_migrations_after_a_round_trip(database_url: str) -> None:
-    await _migrate(database_url, command.downgrade, "0001")
+    await migrate(database_url, command.downgrade, "0001")
     await upgrade_to_head(database_url)
-    assert await _run(database_url, _compare) == []
+    assert await run_sync(database_url, _compare) == []

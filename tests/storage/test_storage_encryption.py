@@ -37,9 +37,10 @@ from storage.crypto import (
     install_keyring,
     normalize_iin,
 )
-from storage.db import alembic_config, create_engine, create_migration_engine
+from storage.db import create_engine
 from storage.models import UtcDateTime
 from storage.repositories import AppealRepository, DraftRepository
+from tests.storage.migrating import migrate, run_sync
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -345,29 +346,6 @@ def _insert_plain_rows(connection: Connection) -> None:
     )
 
 
-async def _migrate(url: str, step: Any, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        step(config, revision)
-
-    engine = create_migration_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
-
-
-async def _run(url: str, work: Any) -> Any:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(work)
-    finally:
-        await engine.dispose()
-
-
 def _raw(connection: Connection) -> dict[str, Any]:
     appeal = connection.execute(text("SELECT * FROM appeals")).mappings().one()
     notes = connection.execute(text("SELECT text, data FROM appeal_events ORDER BY id")).all()
@@ -379,11 +357,11 @@ async def test_migration_0005_encrypts_existing_rows_and_downgrade_decrypts_them
     empty_database_url: str, keyring: Keyring
 ) -> None:
     url = empty_database_url
-    await _migrate(url, command.upgrade, "0003")
-    await _run(url, _insert_plain_rows)
+    await migrate(url, command.upgrade, "0003")
+    await run_sync(url, _insert_plain_rows)
 
-    await _migrate(url, command.upgrade, "0005")
-    encrypted = await _run(url, _raw)
+    await migrate(url, command.upgrade, "0005")
+    encrypted = await run_sync(url, _raw)
     dump = await raw_dump(url)
     assert [v for v in SECRETS.values() if v in dump] == []
     appeal = encrypted["appeal"]
@@ -410,13 +388,16 @@ async def test_migration_0005_encrypts_existing_rows_and_downgrade_decrypts_them
     assert (thread[0].text, thread[0].data) == (SECRETS["note"], {"body": "б"})
     assert draft is not None and draft.data == {"story": SECRETS["draft"]}
 
-    await _migrate(url, command.downgrade, "0003")
-    plain = await _run(url, _raw)
+    await migrate(url, command.downgrade, "0003")
+    plain = await run_sync(url, _raw)
     assert "iin_digest" not in plain["appeal"]
     assert {k: plain["appeal"][k] for k in PLAIN_APPEAL} == PLAIN_APPEAL
     assert plain["events"][0][0] == SECRETS["note"]
     assert plain["events"][1] == (None, None)
-    assert await _run(url, _json_data) == ([{"body": "б"}, None], [{"story": SECRETS["draft"]}])
+    assert await run_sync(url, _json_data) == (
+        [{"body": "б"}, None],
+        [{"story": SECRETS["draft"]}],
+    )
 
 
 def _json_data(connection: Connection) -> tuple[list[Any], list[Any]]:
@@ -435,12 +416,12 @@ async def test_migration_0005_needs_keys_only_when_there_are_rows(
     url = empty_database_url
     install_keyring(None)
     # An empty database (a fresh install) migrates without keys...
-    await _migrate(url, command.upgrade, "head")
-    await _migrate(url, command.downgrade, "0003")
+    await migrate(url, command.upgrade, "head")
+    await migrate(url, command.downgrade, "0003")
     # ... one with rows in clear says in one sentence what to set, and stays as it was.
-    await _run(url, _insert_plain_rows)
+    await run_sync(url, _insert_plain_rows)
     with pytest.raises(RuntimeError, match="set ENCRYPTION_KEYS and BLIND_INDEX_KEY"):
-        await _migrate(url, command.upgrade, "0005")
-    plain = await _run(url, _raw)
+        await migrate(url, command.upgrade, "0005")
+    plain = await run_sync(url, _raw)
     assert plain["appeal"]["story"] == SECRETS["story"]
     assert "iin_digest" not in plain["appeal"]
