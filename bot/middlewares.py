@@ -91,7 +91,12 @@ class TransactionMiddleware(BaseMiddleware):
             direct, leased = await self.postman.stage(session, outbox, lease=True)
         bot: Bot = data["bot"]
         for method in direct:
-            await send(bot, method)
+            # Callback answers and menus: they only make sense now, and the update's work is
+            # committed whatever happens to them.
+            try:
+                await send(bot, method)
+            except Exception as e:
+                log.warning("direct request failed method=%s: %s", type(method).__name__, e)
         if leased:
             await self.postman.deliver(bot, leased)
         return result

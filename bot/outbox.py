@@ -223,6 +223,14 @@ class Postman:
                 await self._deliver_chat(bot, chat, report)
 
         await asyncio.gather(*(one_chat(chat) for chat in by_chat.values()))
+        try:
+            await self._record(report)
+        except Exception as e:
+            # The database went away after Telegram took the letters: they stay leased and are
+            # sent again when the lease runs out (at least once, never lost).
+            log.warning("outbox bookkeeping failed: %s", type(e).__name__)
+
+    async def _record(self, report: "_Report") -> None:
         async with self.session_pool() as session, session.begin():
             outbox = OutboxRepository(session)
             await outbox.delivered(report.done)
