@@ -17,6 +17,8 @@ from sandbox.server import start_sandbox
 from storage.crypto import generate_key
 from tests.e2e.harness import LABOUR_APPEAL, NUMBER, BotProcess, SandboxClient, file_appeal
 
+REPRESENTATIVE = 9001
+
 
 class Service:
     """The bot as a service manager runs it: started, killed hard, started again."""
@@ -157,6 +159,14 @@ async def test_random_kills_during_many_intakes_lose_no_appeal_and_no_answer(wor
     citizens = list(range(4001, 4007))
     rng = random.Random(7)
     await service.start()
+    # Pavlodar's representative, who must hear of every appeal despite the kills.
+    await sb.call("users", user_id=REPRESENTATIVE, first_name="Aliya")
+    with sqlite3.connect(db) as c:
+        c.execute(
+            "INSERT INTO staff (user_id, role, region, name, active, created_at, updated_at)"
+            " VALUES (?, 'representative', 'pavlodar', 'Aliya', 1, ?, ?)",
+            (REPRESENTATIVE, "2026-12-01 00:00:00", "2026-12-01 00:00:00"),
+        )
 
     async def killer() -> None:
         # Three hard kills at random moments while the intakes run, each followed by a start.
@@ -175,6 +185,9 @@ async def test_random_kills_during_many_intakes_lose_no_appeal_and_no_answer(wor
     assert sorted(numbers) == sorted(n for n, _ in stored)
     assert all(re.fullmatch(NUMBER, n) for n in numbers)
     await until(lambda: outbox_left(db) == 0)
+    # ...and the representative was told of each one (at least once).
+    told = {n for m in await sb.chat(REPRESENTATIVE) for n in re.findall(NUMBER, m["text"] or "")}
+    assert told == set(numbers)
 
 
 # Before which steps of the intake Telegram starts failing on the bot's messages, and how.
