@@ -83,7 +83,11 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
         session_pool = create_session_pool(engine)
         postman = Postman(
             session_pool,
-            throttle=Throttle(rate=settings.outbox_rate),
+            throttle=Throttle(
+                rate=settings.outbox_rate,
+                per_chat=settings.outbox_chat_rate,
+                per_group=settings.outbox_group_rate,
+            ),
             lease=settings.outbox_lease_seconds,
         )
         dp = build_dispatcher(

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: float = 1.0
     outbox_lease_seconds: float = Field(default=30.0, gt=1)
     outbox_rate: float = Field(default=30.0, gt=0)
+    # Telegram's pace per chat: one message a second in a private chat (short bursts pass),
+    # twenty a minute in a group. Only a load test against a local Bot API raises them.
+    outbox_chat_rate: float = Field(default=1.0, gt=0)
+    outbox_group_rate: float = Field(default=20 / 60, gt=0)
     # Encryption at rest (storage.crypto; README "Encryption and retention"). Secrets, never
     # logged: Fernet keys separated by commas, newest first, and the key of the IIN's blind
     # index. Make each with `python -m storage.keys generate`. Required except in --sandbox.
