@@ -59,6 +59,8 @@ class Casework:
     texts: Texts
     calendar: WorkCalendar
     queue_chats: dict[str, int]
+    # For group chats (a group has no one language) and staff who never chose one.
+    language: str = "ru"
 
     # --- cards ---------------------------------------------------------------------------
 
@@ -166,7 +168,7 @@ class Casework:
                 if member.user_id in seen:
                     continue
                 seen.add(member.user_id)
-                lang = await users.get_language(member.user_id) or "ru"
+                lang = await users.get_language(member.user_id) or self.language
                 header = self.texts.get(
                     lang, "staff-new-appeal", queue=queue_name(self.texts, lang, case.queue)
                 )
@@ -176,10 +178,11 @@ class Casework:
             chat = self.queue_chats.get(queue)
             if chat is not None:
                 group = Staff(user_id=0, role=Role.CENTRAL)
+                lang = self.language
                 header = self.texts.get(
-                    "ru", "staff-new-appeal", queue=queue_name(self.texts, "ru", case.queue)
+                    lang, "staff-new-appeal", queue=queue_name(self.texts, lang, case.queue)
                 )
-                methods.append(self.card(chat, case, "ru", group, now=now, header=header))
+                methods.append(self.card(chat, case, lang, group, now=now, header=header))
         return methods
 
     def citizen_notice(self, case: CaseView, kind: EventKind, event_id: int) -> SendMessage | None:
@@ -225,7 +228,7 @@ class Casework:
             targets = await recipients(staff_repo, case.queue)
         methods: list[Method] = []
         for member in targets:
-            lang = await users.get_language(member.user_id) or "ru"
+            lang = await users.get_language(member.user_id) or self.language
             text = self.texts.get(lang, key, number=case.number, **args)
             methods.append(
                 SendMessage(

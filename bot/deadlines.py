@@ -46,7 +46,7 @@ async def check_deadlines(
         for member in await StaffRepository(session).watching(CENTRAL):
             if member.role is Role.REPRESENTATIVE:
                 continue
-            lang = await users.get_language(member.user_id) or "ru"
+            lang = await users.get_language(member.user_id) or casework.language
             header = casework.texts.get(lang, "staff-escalated", number=case.number, date=due)
             methods.append(
                 casework.card(member.user_id, case, lang, member, now=now, header=header)

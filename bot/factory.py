@@ -71,7 +71,12 @@ def build_dispatcher(
     texts = texts or Texts()
     catalog = catalog or load_catalog()
     calendar = load_calendar()
-    casework = Casework(texts=texts, calendar=calendar, queue_chats=dict(queue_chats or {}))
+    casework = Casework(
+        texts=texts,
+        calendar=calendar,
+        queue_chats=dict(queue_chats or {}),
+        language=default_language,
+    )
 
     async def on_submitted(session: AsyncSession, number: str, copies: tuple[str, ...]):
         case = await CaseRepository(session).by_number(number)
@@ -125,7 +130,8 @@ def build_dispatcher(
             }
         for member in members:
             if member.active:
-                await set_staff_commands(bot, texts, member, languages[member.user_id] or "ru")
+                lang = languages[member.user_id] or default_language
+                await set_staff_commands(bot, texts, member, lang)
 
     dp.startup.register(staff_menus)
     tasks: list[asyncio.Task[None]] = []

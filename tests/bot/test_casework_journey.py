@@ -246,3 +246,17 @@ async def test_deadlines_remind_once_and_escalate_once_from_the_database(pool):
     assert [m.chat_id for m in escalated] == [CENTRAL_STAFF]
     assert row.number in escalated[0].text
     assert datetime.now(UTC) < row.due_at  # the deadline lies in the future at submission
+
+
+async def test_a_queue_group_chat_gets_the_card_in_the_offices_language(session_pool):
+    """A group has no one language: its cards come in DEFAULT_LANGUAGE (here Kazakh)."""
+    group = -1001234567890
+    h = Harness(session_pool, queue_chats={"region:pavlodar": group}, default_language="kk")
+    citizen = h.citizen(CITIZEN, "en")
+    await file_to_summary(citizen, "en")
+    await citizen.click(t("button-submit"))
+    [card] = texts_to(h, group)
+    number = re.search(r"PAV-\d{4}-\d{6}", card).group(0)
+    assert T.get("kk", "staff-new-appeal", queue=T.get("kk", "region-pavlodar")) in card
+    assert number in card
+    assert h.recording.violations == []
