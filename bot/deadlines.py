@@ -21,12 +21,15 @@ from dialogs.casework import Role
 from dialogs.routing import CENTRAL
 from dialogs.vocabulary import KAZAKHSTAN_TIME
 from storage.casework import CaseRepository, StaffRepository
+from storage.outbox import OutboxRepository
 from storage.repositories import ChatMessages, UpdateLog, UserRepository
 from storage.retention import run_retention
 
 log = logging.getLogger(__name__)
 REMIND_WITHIN_WORKING_DAYS = 2
 DELETABLE_FOR = timedelta(hours=48)
+# Letters Telegram refused for good stay this long for an operator to look at.
+KEEP_FAILED_LETTERS = timedelta(days=30)
 
 
 async def check_deadlines(
@@ -56,6 +59,7 @@ async def check_deadlines(
     await UpdateLog(session).forget_before(now - timedelta(days=7))
     # Telegram lets a bot delete messages for 48 hours: older ids are of no use.
     await ChatMessages(session).forget_before(now - DELETABLE_FOR)
+    await OutboxRepository(session).forget_failed_before(now - KEEP_FAILED_LETTERS)
     return methods
 
 

@@ -168,6 +168,13 @@ class OutboxRepository:
             .values(attempts=OutboxRow.attempts + 1, failed_at=now, locked_until=None)
         )
 
+    async def forget_failed_before(self, before: datetime) -> int:
+        """Drop letters refused for good before `before`; return how many. An operator had
+        time to look; what the bot said should not outlive its use."""
+        _aware(before, "before")
+        result = await self._session.execute(delete(OutboxRow).where(OutboxRow.failed_at < before))
+        return result.rowcount or 0
+
     async def counts(self) -> dict[str, int]:
         """How many letters wait, and how many failed for good (for operators and tests)."""
         statement = select(

@@ -85,6 +85,11 @@ async def test_a_letter_refused_for_good_is_kept_but_blocks_nobody(transaction):
         await OutboxRepository(s).delivered([claimed[0].id])
         leased = await OutboxRepository(s).add([letter(1, "c")], now=NOW, lease_until=LEASE)
         assert [e.payload["text"] for e in leased] == ["c"]
+    async with transaction() as s:
+        # Kept for an operator for a while, then dropped.
+        assert await OutboxRepository(s).forget_failed_before(NOW) == 0
+        assert await OutboxRepository(s).forget_failed_before(NOW + timedelta(days=1)) == 1
+        assert await OutboxRepository(s).counts() == {"waiting": 1, "failed": 0}
 
 
 async def test_concurrent_sweeps_never_claim_the_same_letter(transaction):
