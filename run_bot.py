@@ -97,6 +97,7 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
                     host=settings.webhook_host,
                     port=settings.webhook_port,
                     stop=stop,
+                    reuse_port=settings.webhook_reuse_port,
                 )
             else:
                 await bot.delete_webhook()

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # Let several bot processes listen on the same WEBHOOK_PORT (SO_REUSEPORT, Linux): the
+    # kernel spreads the incoming connections over them. Needs REDIS_URL for shared state.
+    webhook_reuse_port: bool = False
     # Conversation state (a representative's pending question, a citizen's pending answer)
     # and per-chat locks across several bot processes. Empty: in memory, one process only.
     redis_url: str | None = None

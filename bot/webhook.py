@@ -20,6 +20,7 @@ async def serve_webhook(
     host: str,
     port: int,
     stop: asyncio.Event,
+    reuse_port: bool = False,
 ) -> None:
     """Register the webhook with the Bot API and serve updates until `stop` is set."""
     path = urlsplit(url).path or "/"
@@ -30,7 +31,7 @@ async def serve_webhook(
     setup_application(app, dp, bot=bot)
     runner = web.AppRunner(app)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     try:
         await bot.set_webhook(
             url,
