@@ -234,12 +234,22 @@ async def _time(timing: Timing, repeat: int, operation: Callable[[], Awaitable[A
 
 
 async def measure(
-    backend: str, n: int, *, postgres_url: str | None, cache_dir: Path, repeat: int = 20
+    backend: str,
+    n: int,
+    *,
+    postgres_url: str | None,
+    cache_dir: Path,
+    repeat: int = 20,
+    own_database: bool = True,
 ) -> DatasetResult:
-    """Seed (or reuse) a database with `n` appeals and time the staff's operations."""
+    """Seed (or reuse) a database with `n` appeals and time the staff's operations.
+
+    `own_database=False` seeds `postgres_url` itself (its schema is replaced) instead of a
+    cached `bench_appeals_<n>` database next to it.
+    """
     if backend == "postgresql":
         assert postgres_url
-        url = await _postgres_database(postgres_url, n)
+        url = await _postgres_database(postgres_url, n) if own_database else postgres_url
     else:
         os.makedirs(cache_dir, exist_ok=True)
         url = f"sqlite+aiosqlite:///{cache_dir}/appeals-{n}.db"

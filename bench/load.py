@@ -17,8 +17,10 @@ import logging
 import os
 import re
 import secrets
+import signal
 import socket
 import statistics
+import subprocess
 import tempfile
 import time
 from collections import defaultdict, deque
@@ -186,7 +188,6 @@ class Clock:
         self.latencies: list[float] = []
         self.events: dict[int, asyncio.Event] = {}
         self.requests: dict[str, int] = defaultdict(int)
-        self.ready = asyncio.Event()
 
     def __call__(self, kind: str, event: dict[str, Any]) -> None:
         if kind == "handed":
@@ -197,8 +198,6 @@ class Clock:
             return
         method = event["method"]
         self.requests[method] += 1
-        if method in ("getUpdates", "setWebhook"):
-            self.ready.set()
         chat = self._chat_of_request(event["params"])
         if chat is None:
             return
@@ -444,13 +443,19 @@ async def _run(
         for bot in bots:
             bot.start()
         await _wait_ready(sandbox, clock, bots, scenario, start_timeout)
-        await _drive(scenario, sandbox, clock, bots, result, step_timeout)
+        with _sampling(bots[0], os.environ.get("BENCH_PY_SPY")):
+            await _drive(scenario, sandbox, clock, bots, result, step_timeout)
     except Exception as exc:  # a benchmark reports its failure and goes on
         result.errors.append(f"{type(exc).__name__}: {exc}")
         for bot in bots:
             if not bot.alive():
                 result.errors.append(f"bot exited:\n{bot.output_tail()}")
     finally:
+        for bot in bots:
+            bot.terminate()
+        # End the bots' long polls now rather than at their timeout, so they stop at once.
+        sandbox.closing = True
+        await sandbox.notify()
         codes = await asyncio.to_thread(lambda: [bot.stop() for bot in bots])
         await runner.cleanup()
     for bot, code in zip(bots, codes, strict=True):
@@ -461,13 +466,40 @@ async def _run(
     return result
 
 
+@contextlib.contextmanager
+def _sampling(bot: BotProcess, output: str | None):
+    """With BENCH_PY_SPY=<file>, py-spy samples the (first) bot while the citizens act: the
+    profile of the load alone, in py-spy's collapsed-stack format."""
+    if not output:
+        yield
+        return
+    spy = subprocess.Popen(
+        [
+            *("py-spy", "record", "--pid", str(bot.pid), "--format", "raw"),
+            *("--rate", "250", "--output", output, "--nonblocking"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
+
+
 async def _wait_ready(
     sandbox: Sandbox, clock: Clock, bots: list[BotProcess], scenario: Scenario, seconds: float
 ) -> None:
     """Wait until every bot listens: polling has begun, or each process set the webhook."""
-    wanted = "setWebhook" if scenario.mode == "webhook" else "getUpdates"
+
+    def ready() -> bool:
+        if scenario.mode == "webhook":
+            return clock.requests["setWebhook"] >= scenario.processes
+        return sandbox.poll_generation > 0  # a long poll is waiting (it is logged when it ends)
+
     async with asyncio.timeout(seconds):
-        while clock.requests[wanted] < (scenario.processes if wanted == "setWebhook" else 1):
+        while not ready():
             if not all(bot.alive() for bot in bots):
                 raise RuntimeError("a bot process exited during start")
             await asyncio.sleep(0.05)

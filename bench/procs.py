@@ -90,14 +90,19 @@ class BotProcess:
                 break
         return found[:limit]
 
+    def terminate(self) -> None:
+        """Ask for a clean shutdown (SIGTERM, as a service manager does) without waiting."""
+        if self.popen is not None and self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.send_signal(signal.SIGTERM)
+
     def stop(self, grace: float = 15.0) -> int | None:
-        """SIGTERM (a clean shutdown, as a service manager does), then SIGKILL after `grace`."""
+        """SIGTERM, then SIGKILL (the whole process group) after `grace` seconds."""
         _LIVE.discard(self)
         if self.popen is None:
             return None
         if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.popen.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.popen.wait(grace)
             except subprocess.TimeoutExpired:
