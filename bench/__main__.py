@@ -70,7 +70,7 @@ FULL = Plan(
     scaling=(1, 2, 4),
     scaling_citizens=300,
     sizes=(10_000, 100_000, 1_000_000),
-    sqlite_sizes=(10_000, 100_000),
+    sqlite_sizes=(10_000, 100_000, 1_000_000),
     nlu_texts=2000,
     step_timeout=120.0,
 )
@@ -266,13 +266,13 @@ def ratio(report: Report, run: LoadResult) -> float | None:
 def load_table(report: Report, runs: list[LoadResult]) -> list[str]:
     head = (
         "| run | citizens | appeals | updates | updates/s | p50 ms | p95 ms | p99 ms "
-        "| CPU ms/update | × echo | peak MB | errors | violations |"
+        "| CPU ms/update | × echo | API calls/update | peak MB | errors | violations |"
     )
-    lines = [head, "|" + "---|" * 13]
+    lines = [head, "|" + "---|" * 14]
     for r in runs:
         s = r.scenario
         if r.skipped:
-            lines.append(f"| {s.name} | {s.citizens} | skipped: {r.skipped} |" + " |" * 10)
+            lines.append(f"| {s.name} | {s.citizens} | skipped: {r.skipped} |" + " |" * 11)
             continue
         x = ratio(report, r)
         appeals = str(r.numbers) if s.bot == "intake" else "-"
@@ -280,7 +280,8 @@ def load_table(report: Report, runs: list[LoadResult]) -> list[str]:
             f"| {s.name} | {s.citizens} | {appeals} | {r.answered} | {r.throughput:.0f} "
             f"| {r.percentile(0.5):.1f} | {r.percentile(0.95):.1f} | {r.percentile(0.99):.1f} "
             f"| {r.cpu_ms_per_update:.2f} | {'-' if x is None else f'{x:.1f}×'} "
-            f"| {r.peak_rss_mb:.0f} | {len(r.errors)} | {len(r.violations)} |"
+            f"| {r.calls_per_update:.1f} | {r.peak_rss_mb:.0f} | {len(r.errors)} "
+            f"| {len(r.violations)} |"
         )
     return lines
 
@@ -444,6 +445,14 @@ def render(report: Report) -> str:
             "CPU ms/update is summed over the processes; peak MB is the largest process.",
             "",
             *load_table(report, report.scaling),
+            "",
+            "Updates handled by each process (from their logs): "
+            + "; ".join(
+                f"{r.scenario.processes} process(es): "
+                + " / ".join(str(n) for n in r.per_process_updates)
+                for r in report.scaling
+                if not r.skipped
+            ),
             "",
         ]
     if report.datasets:

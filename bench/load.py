@@ -150,7 +150,8 @@ class LoadResult:
     bot_cpu_s: float = 0.0
     peak_rss_mb: float = 0.0  # the largest of the bot processes
     driver_cpu_s: float = 0.0
-    per_process_updates: list[int] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)  # the bots' Bot API requests
+    per_process_updates: list[int] = field(default_factory=list)  # from the bots' logs
     skipped: str | None = None
 
     @property
@@ -166,6 +167,12 @@ class LoadResult:
             return 0.0
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def calls_per_update(self) -> float:
+        """Bot API requests per update, not counting getUpdates."""
+        sent = sum(n for method, n in self.calls.items() if method != "getUpdates")
+        return sent / self.answered if self.answered else 0.0
 
     @property
     def ok(self) -> bool:
@@ -458,6 +465,7 @@ async def _run(
         await sandbox.notify()
         codes = await asyncio.to_thread(lambda: [bot.stop() for bot in bots])
         await runner.cleanup()
+    result.per_process_updates = [bot.count_lines(" is handled.") for bot in bots]
     for bot, code in zip(bots, codes, strict=True):
         if code not in (0, None):
             result.errors.append(f"bot pid {bot.pid} exited with {code}:\n{bot.output_tail()}")
@@ -524,6 +532,7 @@ async def _drive(
     base = 10_000_000
     citizens = [Citizen(base + i, sandbox, clock, step_timeout) for i in range(scenario.citizens)]
     clock.reset()
+    calls_before = dict(clock.requests)
     violations_before = len(sandbox.violations)
     for bot in bots:
         bot.mark_cpu()
@@ -559,6 +568,7 @@ async def _drive(
         result.errors.append(f"... and {len(failures) - 5} more citizens failed")
     result.updates = len(clock.handed)
     result.answered = len(clock.latencies)
+    result.calls = {m: n - calls_before.get(m, 0) for m, n in clock.requests.items()}
     result.latencies_ms = list(clock.latencies)
     if result.answered < result.updates:
         result.errors.append(f"{result.updates - result.answered} updates got no reply")

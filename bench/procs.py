@@ -77,6 +77,14 @@ class BotProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         return ""
 
+    def count_lines(self, needle: str) -> int:
+        """How many lines of the log contain `needle` (aiogram logs each handled update)."""
+        try:
+            with self.log_path.open(errors="replace") as log:
+                return sum(needle in line for line in log)
+        except OSError:
+            return 0
+
     def error_lines(self, limit: int = 40) -> list[str]:
         """The first lines of logged errors and tracebacks: why a run went wrong."""
         found: list[str] = []
