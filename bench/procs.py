@@ -29,6 +29,7 @@ class BotProcess:
         self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
         self.popen: subprocess.Popen[bytes] | None = None
         self._cpu_start = 0.0
+        self._terminated = False
 
     def start(self) -> None:
         log = self.log_path.open("wb")
@@ -99,8 +100,12 @@ class BotProcess:
         return found[:limit]
 
     def terminate(self) -> None:
-        """Ask for a clean shutdown (SIGTERM, as a service manager does) without waiting."""
-        if self.popen is not None and self.popen.poll() is None:
+        """Ask for a clean shutdown (SIGTERM, as a service manager does) without waiting.
+
+        Once only: a second SIGTERM arriving after the bot's loop has closed would kill it.
+        """
+        if self.popen is not None and self.popen.poll() is None and not self._terminated:
+            self._terminated = True
             with contextlib.suppress(ProcessLookupError):
                 self.popen.send_signal(signal.SIGTERM)
 

@@ -21,13 +21,19 @@ async def serve_webhook(
     port: int,
     stop: asyncio.Event,
     reuse_port: bool = False,
+    concurrent_updates: int = 40,
 ) -> None:
     """Register the webhook with the Bot API and serve updates until `stop` is set."""
     path = urlsplit(url).path or "/"
     app = web.Application()
     # Telegram sends the secret in X-Telegram-Bot-Api-Secret-Token; a request without it is
     # answered 401 by aiogram's handler, so nobody else can feed us forged updates.
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path=path)
+    # Each update is handled before the webhook request is answered, so Telegram never has
+    # more than max_connections of them in flight here: backpressure, where handling in the
+    # background would accept any burst and then starve for database connections.
+    SimpleRequestHandler(
+        dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=False
+    ).register(app, path=path)
     setup_application(app, dp, bot=bot)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -37,6 +43,7 @@ async def serve_webhook(
             url,
             secret_token=secret,
             allowed_updates=dp.resolve_used_update_types(),
+            max_connections=concurrent_updates,
         )
         log.info("webhook serving on %s:%s%s", host, port, path)
         await stop.wait()

@@ -857,7 +857,9 @@ class Sandbox(SandboxState):
         tasks: set[asyncio.Task[None]] = set()
 
         def next_update() -> JSON | None:
-            if self.webhook is None or len(sending) >= self.webhook_concurrency:
+            if self.webhook is None:
+                return None
+            if len(sending) >= min(self.webhook_concurrency, self.webhook.max_connections):
                 return None
             busy = set(sending.values())
             for update in self.updates:

@@ -81,3 +81,25 @@ def test_the_command_writes_the_report(tmp_path):
     assert "ERRORS" not in report
     assert "| sqlite | 1,000 |" in report
     assert Path(out).stat().st_size > 0
+
+
+def test_the_report_shows_the_ratio_and_says_loudly_when_a_run_had_errors():
+    from bench.__main__ import QUICK, Report, render
+
+    def run(bot: str, cpu_s: float, **kw) -> LoadResult:
+        scenario = Scenario(bot, "polling", "sqlite" if bot == "intake" else None, citizens=2)
+        result = LoadResult(scenario, citizens=2, completed=2, updates=36, answered=36)
+        result.numbers = 2 if bot == "intake" else 0
+        result.wall_s, result.bot_cpu_s, result.latencies_ms = 1.0, cpu_s, [5.0] * 36
+        for key, value in kw.items():
+            setattr(result, key, value)
+        return result
+
+    report = Report(command="python -m bench", plan=QUICK, quick=True)
+    report.load = [run("echo", 0.036), run("intake", 0.108)]
+    text = render(report)
+    assert "3.0×" in text and "ERRORS" not in text
+    report.load.append(run("intake", 0.1, errors=["citizen 7: no reply"], numbers=1))
+    text = render(report)
+    assert "## ⚠ ERRORS" in text and "citizen 7: no reply" in text
+    assert "1 appeal numbers for 2 citizens" in text
