@@ -184,16 +184,13 @@ async def run_load(report: Report, services: Services, only: set[str]) -> None:
         result = await _run(scenario, services, plan)
         report.load.append(result)
         s = scenario
-        if (
-            plan.paced_citizens
-            and result.ok
-            and (s.mode, s.database, s.rate)
-            == (
-                "webhook",
-                "postgres",
-                None,
-            )
-        ):
+        closed_loop = (s.bot, s.mode, s.database, s.rate) == (
+            "intake",
+            "webhook",
+            "postgres",
+            None,
+        )
+        if plan.paced_citizens and result.ok and closed_loop and s.citizens == plan.citizens:
             # Latency below saturation: the same set-up paced to half of what it managed.
             half = Scenario(
                 "intake",

@@ -95,7 +95,12 @@ class BotProcess:
             return found
         for i, line in enumerate(lines):
             if " ERROR " in line or line.startswith("Traceback"):
-                found += lines[i : i + 25]
+                found += lines[i : i + 12]
+                # ... and the exception itself: the first unindented line after the frames.
+                rest = lines[i + 2 :]
+                end = next((j for j, text in enumerate(rest) if not text.startswith(" ")), None)
+                if end is not None:
+                    found += ["  ...", *rest[end : end + 2]]
                 break
         return found[:limit]
 
