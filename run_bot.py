@@ -118,10 +118,18 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
                     host=settings.webhook_host,
                     port=settings.webhook_port,
                     stop=stop,
+                    reuse_port=settings.webhook_reuse_port,
+                    concurrent_updates=settings.concurrent_updates,
                 )
             else:
                 await bot.delete_webhook()
-                polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
+                polling = asyncio.create_task(
+                    dp.start_polling(
+                        bot,
+                        handle_signals=False,
+                        tasks_concurrency_limit=settings.concurrent_updates,
+                    )
+                )
                 stopping = asyncio.create_task(stop.wait())
                 await asyncio.wait([polling, stopping], return_when=asyncio.FIRST_COMPLETED)
                 stopping.cancel()

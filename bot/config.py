@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # Let several bot processes listen on the same WEBHOOK_PORT (SO_REUSEPORT, Linux): the
+    # kernel spreads the incoming connections over them. Needs REDIS_URL for shared state.
+    webhook_reuse_port: bool = False
+    # Updates one process handles at the same time; the rest wait at Telegram (webhook: its
+    # max_connections) or in the fetched batch (polling). Unbounded, a burst of thousands of
+    # citizens made every update wait for a database connection until the pool timed out.
+    concurrent_updates: int = Field(default=40, ge=1, le=100)
     # Conversation state (a representative's pending question, a citizen's pending answer)
     # and per-chat locks across several bot processes. Empty: in memory, one process only.
     redis_url: str | None = None

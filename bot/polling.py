@@ -36,7 +36,12 @@ class SafePollingDispatcher(Dispatcher):
         me = await bot.me()
         log.info("polling started bot_id=%s", me.id)
         backoff = Backoff(config=backoff_config)
-        get_updates = GetUpdates(timeout=polling_timeout, allowed_updates=allowed_updates)
+        # A batch is at most `tasks_concurrency_limit` updates: they are handled side by side,
+        # so this bounds the updates in flight (and the database connections they wait for).
+        limit = min(100, tasks_concurrency_limit) if tasks_concurrency_limit else None
+        get_updates = GetUpdates(
+            timeout=polling_timeout, allowed_updates=allowed_updates, limit=limit
+        )
         # The HTTP request must outlive the long poll, or every quiet poll would time out.
         timeout = int((bot.session.timeout or 0) + polling_timeout)
         try:

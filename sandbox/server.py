@@ -417,7 +417,10 @@ async def _get_updates(call: Call) -> list[JSON]:
     )
     if sandbox.poll_generation != generation:
         raise ApiError(409, _POLL_CONFLICT)
-    return [] if sandbox.webhook is not None else sandbox.updates[:limit]
+    handed = [] if sandbox.webhook is not None else sandbox.updates[:limit]
+    if handed:
+        sandbox.observe("handed", {"updates": handed, "time": time.time()})
+    return handed
 
 
 def _is_loopback(host: str) -> bool:
@@ -712,13 +715,22 @@ class Sandbox(SandboxState):
         static_dir: Path | None = None,
         webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0),
         webhook_timeout: float = 30.0,
+        webhook_concurrency: int = 1,
     ) -> None:
-        """Create an empty sandbox; webhook deliveries are retried after each delay in turn."""
+        """Create an empty sandbox; webhook deliveries are retried after each delay in turn.
+
+        ``webhook_concurrency`` updates of different chats may be in flight to the webhook at
+        once, as Telegram opens up to max_connections; one chat's updates still go one at a
+        time, in order. One (the default) keeps delivery strictly sequential.
+        """
         super().__init__()
+        if webhook_concurrency < 1:
+            raise ValueError("webhook_concurrency must be at least 1")
         self.spec = spec or BotApiSpec.load()
         self.static_dir = static_dir or _STATIC_DIR
         self.webhook_retry_delays = webhook_retry_delays
         self.webhook_timeout = webhook_timeout
+        self.webhook_concurrency = webhook_concurrency
         self.poll_generation = 0
         self._client: aiohttp.ClientSession | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -762,6 +774,7 @@ class Sandbox(SandboxState):
         finally:
             await self.notify()
         entry["error_code"] = body.get("error_code")
+        self.observe("request", entry)
         return body
 
     async def _run(
@@ -838,17 +851,45 @@ class Sandbox(SandboxState):
             await self._client.close()
 
     async def _deliver_updates(self) -> None:
-        """Post pending updates to the webhook one at a time, oldest first."""
-        while not self.closing:
-            await self.wait_for(lambda: self.webhook is not None and bool(self.updates), None)
-            webhook = self.webhook
-            if self.closing or webhook is None or not self.updates:
-                continue
-            update = self.updates[0]
-            if await self._post_with_retries(webhook, update):
-                # The queue may have changed meanwhile (reset, drop_pending_updates).
-                self.updates = [u for u in self.updates if u is not update]
+        """Post pending updates to the webhook, oldest first, up to ``webhook_concurrency`` at
+        once but never two of the same chat."""
+        sending: dict[int, object] = {}  # update_id -> chat of the updates being delivered
+        tasks: set[asyncio.Task[None]] = set()
+
+        def next_update() -> JSON | None:
+            if self.webhook is None:
+                return None
+            if len(sending) >= min(self.webhook_concurrency, self.webhook.max_connections):
+                return None
+            busy = set(sending.values())
+            for update in self.updates:
+                if update["update_id"] not in sending and _update_chat(update) not in busy:
+                    return update
+            return None
+
+        async def deliver(webhook: Webhook, update: JSON) -> None:
+            try:
+                if await self._post_with_retries(webhook, update):
+                    # The queue may have changed meanwhile (reset, drop_pending_updates).
+                    self.updates = [u for u in self.updates if u is not update]
+            finally:
+                sending.pop(update["update_id"], None)
                 await self.notify()
+
+        try:
+            while not self.closing:
+                await self.wait_for(lambda: next_update() is not None, None)
+                webhook, update = self.webhook, next_update()
+                if self.closing or webhook is None or update is None:
+                    continue
+                sending[update["update_id"]] = _update_chat(update)
+                task = asyncio.create_task(deliver(webhook, update))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _post_with_retries(self, webhook: Webhook, update: JSON) -> bool:
         """Deliver one update, retrying with backoff; False if the webhook changed meanwhile."""
@@ -872,6 +913,7 @@ class Sandbox(SandboxState):
         """POST one update; return Telegram's wording of the error, or None on success."""
         assert self._client is not None
         headers = {}
+        self.observe("handed", {"updates": [update], "time": time.time()})
         if webhook.secret_token:
             headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
         try:
@@ -888,6 +930,15 @@ class Sandbox(SandboxState):
             method = reply.pop("method")
             await self.execute(str(method), reply, bot_id=webhook.bot_id, via="webhook reply")
         return None
+
+
+def _update_chat(update: JSON) -> object:
+    """Return the chat (or, failing that, the user) an update comes from."""
+    payload = next((value for key, value in update.items() if key != "update_id"), None)
+    if not isinstance(payload, dict):
+        return None
+    chat = payload.get("chat") or (payload.get("message") or {}).get("chat")
+    return chat["id"] if chat else (payload.get("from") or {}).get("id")
 
 
 async def _serve_fault(fault: Fault) -> None:

@@ -376,3 +376,64 @@ async def test_an_unreachable_webhook_keeps_updates_for_polling(env: Env) -> Non
     await env.bot.delete_webhook()  # during the backoff
     [update] = await asyncio.wait_for(env.bot.get_updates(), WAIT)
     assert update.message is not None and update.message.text == "kept"
+
+
+# --- Observers and concurrent webhook delivery (what bench/ measures with) ---------------------
+
+
+async def test_observers_see_updates_handed_out_and_requests_arriving(env: Env) -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+    env.sandbox.observers.append(lambda kind, event: seen.append((kind, event)))
+    sent = await env.control("send", user_id=CITIZEN, text="hello")
+    before = time.time()
+    [update] = await env.bot.get_updates()
+    await env.bot.send_message(CITIZEN, "Hi")
+    handed = [e for k, e in seen if k == "handed"]
+    assert [u["update_id"] for e in handed for u in e["updates"]] == [sent["update_id"]]
+    assert handed[0]["time"] >= before
+    requests = [e for k, e in seen if k == "request"]
+    assert [e["method"] for e in requests] == ["getUpdates", "sendMessage"]
+    reply = requests[-1]
+    assert reply["time"] >= handed[0]["time"]
+    assert (int(reply["params"]["chat_id"]), reply["error_code"]) == (CITIZEN, None)
+    assert update.update_id == sent["update_id"]
+
+
+async def test_concurrent_webhook_delivery_keeps_each_chats_updates_in_order() -> None:
+    sandbox = Sandbox(webhook_concurrency=4)
+    in_flight: list[int] = []  # chat ids being handled, in arrival order
+    most_at_once = 0
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def slow_hook(request: web.Request) -> web.Response:
+        nonlocal most_at_once
+        update = await request.json()
+        chat = update["message"]["chat"]["id"]
+        assert chat not in in_flight, "two updates of one chat in flight at once"
+        in_flight.append(chat)
+        most_at_once = max(most_at_once, len(in_flight))
+        order.append(update["message"]["text"])
+        await release.wait()
+        in_flight.remove(chat)
+        return web.json_response({})
+
+    hook = web.Application()
+    hook.router.add_post("/hook", slow_hook)
+    async with TestServer(hook) as hook_server, TestClient(TestServer(sandbox.app())) as client:
+        base = f"http://{client.host}:{client.port}"
+        bot = Bot("42:TEST", session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
+        try:
+            await bot.set_webhook(str(hook_server.make_url("/hook")))
+            for text, user in (("a1", 1), ("a2", 1), ("b1", 2), ("c1", 3)):
+                sandbox.send_text(user, text)
+            await sandbox.notify()
+            # a1, b1 and c1 go out together; a2 waits for a1.
+            assert await sandbox.wait_for(lambda: len(order) == 3, WAIT)
+            assert sorted(order) == ["a1", "b1", "c1"]
+            release.set()
+            assert await sandbox.wait_for(lambda: not sandbox.updates, WAIT)
+            assert order[-1] == "a2"
+            assert most_at_once == 3
+        finally:
+            await bot.session.close()

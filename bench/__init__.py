@@ -1,0 +1,1 @@
+"""Benchmarks of the real bot: `python -m bench` (see docs/benchmarks.md)."""

@@ -1,0 +1,105 @@
+"""The benchmark suite runs end to end and its runs are correct: every virtual citizen gets an
+appeal number, the bots log no error and send nothing the Bot API would refuse. Timings are
+never asserted (a shared CI machine cannot promise any)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bench import dataset
+from bench.__main__ import main
+from bench.load import LoadResult, Scenario, Services, run_scenario
+
+POSTGRES = os.environ.get("TEST_POSTGRES_URL")
+REDIS = os.environ.get("TEST_REDIS_URL")
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES, reason="TEST_POSTGRES_URL is not set: PostgreSQL tests need a server"
+)
+needs_redis = pytest.mark.skipif(
+    not REDIS, reason="TEST_REDIS_URL is not set: Redis tests need a server"
+)
+CITIZENS = 6
+
+
+def assert_correct(result: LoadResult) -> None:
+    assert result.skipped is None
+    assert result.errors == []
+    assert result.violations == []
+    assert result.completed == result.citizens == CITIZENS
+    assert result.answered == result.updates == 18 * CITIZENS  # every update got a reply
+    assert len(result.latencies_ms) == result.answered
+    assert result.bot_cpu_s > 0 and result.peak_rss_mb > 0
+    if result.scenario.bot == "intake":
+        assert result.numbers == CITIZENS  # a distinct appeal number for every citizen
+
+
+@pytest.mark.parametrize(
+    ("bot", "mode"), [("echo", "polling"), ("intake", "polling"), ("intake", "webhook")]
+)
+async def test_citizens_file_appeals_with_the_real_bot_and_the_echo_bot(bot, mode, tmp_path):
+    scenario = Scenario(bot, mode, "sqlite" if bot == "intake" else None, citizens=CITIZENS)
+    assert_correct(await run_scenario(scenario, Services(None, None), workdir=tmp_path))
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@needs_postgres
+@needs_redis
+async def test_two_webhook_processes_share_the_load_through_redis_and_postgres(tmp_path):
+    scenario = Scenario(
+        "intake", "webhook", "postgres", processes=2, redis=True, citizens=CITIZENS
+    )
+    assert_correct(await run_scenario(scenario, Services(POSTGRES, REDIS), workdir=tmp_path))
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, needs_postgres])],
+)
+async def test_queue_and_statistics_are_timed_on_a_seeded_database(backend, tmp_path):
+    result = await dataset.measure(
+        backend, 2_000, postgres_url=POSTGRES, cache_dir=tmp_path, repeat=2, own_database=False
+    )
+    assert result.error is None
+    assert result.seed_s is not None  # seeded here, not taken from a cache
+    assert all(len(t.samples_ms) >= 2 for t in result.timings.values())
+    assert "a year's statistics" in result.timings and "take the next appeal" in result.timings
+
+
+def test_the_command_writes_the_report(tmp_path):
+    out = tmp_path / "benchmarks.md"
+    code = main(
+        [
+            *("--quick", "--only", "dataset", "--sizes", "1000", "--postgres-url", ""),
+            *("--cache-dir", str(tmp_path), "--out", str(out)),
+        ]
+    )
+    assert code == 0
+    report = out.read_text(encoding="utf-8")
+    assert report.startswith("# Benchmarks")
+    assert "ERRORS" not in report
+    assert "| sqlite | 1,000 |" in report
+    assert Path(out).stat().st_size > 0
+
+
+def test_the_report_shows_the_ratio_and_says_loudly_when_a_run_had_errors():
+    from bench.__main__ import QUICK, Report, render
+
+    def run(bot: str, cpu_s: float, **kw) -> LoadResult:
+        scenario = Scenario(bot, "polling", "sqlite" if bot == "intake" else None, citizens=2)
+        result = LoadResult(scenario, citizens=2, completed=2, updates=36, answered=36)
+        result.numbers = 2 if bot == "intake" else 0
+        result.wall_s, result.bot_cpu_s, result.latencies_ms = 1.0, cpu_s, [5.0] * 36
+        for key, value in kw.items():
+            setattr(result, key, value)
+        return result
+
+    report = Report(command="python -m bench", plan=QUICK, quick=True)
+    report.load = [run("echo", 0.036), run("intake", 0.108)]
+    text = render(report)
+    assert "3.0×" in text and "ERRORS" not in text
+    report.load.append(run("intake", 0.1, errors=["citizen 7: no reply"], numbers=1))
+    text = render(report)
+    assert "## ⚠ ERRORS" in text and "citizen 7: no reply" in text
+    assert "1 appeal numbers for 2 citizens" in text
