@@ -35,6 +35,7 @@ from sqlalchemy import text
 from bench.procs import ROOT, BotProcess
 from sandbox.server import Sandbox, start_sandbox
 from sandbox.state import Chat
+from storage.crypto import generate_key
 from storage.db import create_migration_engine, upgrade_to_head
 
 log = logging.getLogger("bench.load")
@@ -404,7 +405,19 @@ async def _run(
     workdir: Path,
     profile: Path | None,
 ) -> LoadResult:
-    env = {"BOT_TOKEN": TOKEN, "AUTO_MIGRATE": "false", "FIRST_ADMIN_IDS": "[]"}
+    env = {
+        "BOT_TOKEN": TOKEN,
+        "AUTO_MIGRATE": "false",
+        "FIRST_ADMIN_IDS": "[]",
+        # Production mode encrypts at rest: fresh keys for each run's fresh database.
+        "ENCRYPTION_KEYS": generate_key(),
+        "BLIND_INDEX_KEY": generate_key(),
+        # The sandbox is not Telegram and has no sending limits; the bench measures the bot's
+        # own cost. At Telegram's pace (~30 messages/s, 1/s per chat) Telegram is the limit.
+        "OUTBOX_RATE": "100000",
+        "OUTBOX_CHAT_RATE": "100000",
+        "OUTBOX_GROUP_RATE": "100000",
+    }
     env["LOG_LEVEL"] = os.environ.get("BENCH_BOT_LOG_LEVEL", "INFO")
     if scenario.bot == "intake":
         if scenario.database == "postgres":

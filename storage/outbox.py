@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -118,6 +118,13 @@ class OutboxRepository:
         )
         if self._session.get_bind().dialect.name == "postgresql":
             statement = statement.with_for_update(skip_locked=True, of=OutboxRow)
+        else:
+            # SQLite: take the write lock before reading. A transaction that reads and then
+            # writes gets "database is locked" at once, without waiting, if another connection
+            # wrote in between (WAL snapshots); one that starts by writing simply waits its turn.
+            await self._session.execute(
+                update(OutboxRow).where(false()).values(attempts=OutboxRow.attempts)
+            )
         rows = list(await self._session.scalars(statement))
         if not rows:
             return []
