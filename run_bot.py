@@ -39,6 +39,8 @@ NO_KEYS = (
     "(see README, 'Encryption and retention')."
 )
 SANDBOX_TOKEN = "123456:SANDBOX"
+# Deliveries are struck off the outbox in one transaction per this many seconds (bot.outbox).
+RECORD_DELIVERIES_EVERY = 0.05
 SANDBOX_DATABASE = "sqlite+aiosqlite:///./sandbox.db"
 
 
@@ -89,6 +91,7 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
                 per_group=settings.outbox_group_rate,
             ),
             lease=settings.outbox_lease_seconds,
+            record_every=RECORD_DELIVERIES_EVERY,
         )
         dp = build_dispatcher(
             session_pool=session_pool,

@@ -27,7 +27,6 @@ from bot.flow import IntakeFlow, Understanding
 from bot.inputs import normalize_phone
 from bot.menus import COMMANDS, staff_commands
 from bot.middlewares import (
-    ChatMessagesMiddleware,
     DedupMiddleware,
     RateLimitMiddleware,
     StaffMiddleware,
@@ -109,7 +108,6 @@ def build_dispatcher(
     dp.update.outer_middleware(RateLimitMiddleware(texts, default_language))
     dp.update.outer_middleware(TransactionMiddleware(session_pool, postman))
     dp.update.outer_middleware(DedupMiddleware())
-    dp.update.outer_middleware(ChatMessagesMiddleware())
     dp.update.outer_middleware(WhoMiddleware(default_language))
     dp.update.outer_middleware(StaffMiddleware())
     dp.include_routers(*get_routers())
@@ -157,6 +155,7 @@ def build_dispatcher(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await postman.close()
 
     dp.startup.register(start_background)
     dp.shutdown.register(stop_background)

@@ -89,7 +89,7 @@ class IntakeFlow:
             is_urgent=self.understanding.is_urgent,
             find_region=self.understanding.find_region,
             normalize_phone=self.normalize_phone,
-            known_language=await UserRepository(session).get_language(who.user_id),
+            known_language=who.stored_language,
             guessed_language=who.guessed_language,
             catalog=self.catalog,
         )

@@ -7,7 +7,15 @@ import logging
 QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool", "aiohttp.access")
 
 
+# aiogram logs a line per handled update at INFO: under load that is a tenth of the bot's CPU
+# (docs/performance.md) for nothing the logs need. Shown with LOG_LEVEL=DEBUG.
+CHATTY_LOGGERS = ("aiogram.event",)
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    if logging.getLevelName(level.upper()) != logging.DEBUG:
+        for name in CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)

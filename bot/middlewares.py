@@ -27,7 +27,7 @@ from bot.inputs import guess_language
 from bot.outbox import Postman
 from bot.texts import Texts
 from storage.casework import StaffRepository
-from storage.repositories import ChatMessages, UpdateLog, UserRepository
+from storage.repositories import UpdateLog, UserRepository
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ class Who:
     user_id: int
     chat_id: int
     guessed_language: str
+    # The language the user chose, as stored when the update arrived (None: never chosen).
+    stored_language: str | None = None
 
 
 class Outbox(list[TelegramMethod[Any]]):
@@ -89,6 +91,10 @@ class TransactionMiddleware(BaseMiddleware):
             data["session"] = session
             result = await handler(event, data)
             direct, leased = await self.postman.stage(session, outbox, lease=True)
+        message = getattr(event, "message", None)
+        if message is not None and message.chat.type == ChatType.PRIVATE:
+            # Its id (never its text), for "delete this conversation".
+            self.postman.note_incoming(message.chat.id, message.message_id)
         bot: Bot = data["bot"]
         for method in direct:
             # Callback answers and menus: they only make sense now, and the update's work is
@@ -117,22 +123,11 @@ class WhoMiddleware(BaseMiddleware):
         # A callback from a message too old for Telegram to include comes without a chat;
         # the bot only talks in private chats, whose id is the user's.
         chat_id = chat.id if chat is not None else user.id
-        data["who"] = Who(user_id=user.id, chat_id=chat_id, guessed_language=guessed)
         stored = await UserRepository(data["session"]).get_language(user.id)
+        data["who"] = Who(
+            user_id=user.id, chat_id=chat_id, guessed_language=guessed, stored_language=stored
+        )
         data["lang"] = stored or guessed
-        return await handler(event, data)
-
-
-class ChatMessagesMiddleware(BaseMiddleware):
-    """Note the ids (never the contents) of what citizens write in private chats, so that
-    "delete this conversation" can remove their messages too."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        message = getattr(event, "message", None)
-        if message is not None and message.chat.type == ChatType.PRIVATE:
-            await ChatMessages(data["session"]).record(
-                message.chat.id, [message.message_id], now=datetime.now(UTC)
-            )
         return await handler(event, data)
 
 

@@ -154,6 +154,7 @@ class Postman:
         max_wait: float = 2.0,
         batch: int = 100,
         concurrency: int = 8,
+        record_every: float | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.session_pool = session_pool
@@ -164,7 +165,13 @@ class Postman:
         self.max_wait = max_wait
         self.batch = batch
         self.concurrency = concurrency
+        # What was delivered is struck off in one transaction every `record_every` seconds
+        # rather than one per update: under load that halves the commits. A crash in between
+        # only means those letters are sent again (at least once). None: at once.
+        self.record_every = record_every
         self.clock = clock
+        self._pending = _Report()
+        self._recorder: asyncio.Task[None] | None = None
 
     async def stage(
         self, session: AsyncSession, methods: Iterable[TelegramMethod[Any]], *, lease: bool
@@ -180,10 +187,21 @@ class Postman:
             else:
                 letters.append(letter)
         now = self.clock()
+        # Letters this process delivered but has not struck off yet are not "waiting".
+        delivered = self._pending.done_by_chat
         leased = await OutboxRepository(session).add(
-            letters, now=now, lease_until=now + self.lease if lease else None
+            letters,
+            now=now,
+            lease_until=now + self.lease if lease else None,
+            delivered=[i for letter in letters for i in delivered.get(letter.chat_id, ())],
         )
         return direct, leased
+
+    def note_incoming(self, chat_id: int, message_id: int) -> None:
+        """Remember a citizen's message id (for "delete this conversation") with the next
+        bookkeeping, outside the update's transaction: losing one to a crash costs little."""
+        self._pending.sent.append((chat_id, message_id))
+        self._schedule()
 
     async def sweep(self, bot: Bot) -> int:
         """Deliver what is due and waiting; return how many letters were tried."""
@@ -223,12 +241,37 @@ class Postman:
                 await self._deliver_chat(bot, chat, report)
 
         await asyncio.gather(*(one_chat(chat) for chat in by_chat.values()))
+        self._pending.merge(report)
+        if self.record_every is None:
+            await self.flush()
+        else:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if self.record_every is not None and (self._recorder is None or self._recorder.done()):
+            self._recorder = asyncio.create_task(self._flush_soon(self.record_every))
+
+    async def _flush_soon(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Record what was delivered, retried or refused since the last time."""
+        report, self._pending = self._pending, _Report()
+        if report.empty():
+            return
         try:
             await self._record(report)
         except Exception as e:
             # The database went away after Telegram took the letters: they stay leased and are
             # sent again when the lease runs out (at least once, never lost).
             log.warning("outbox bookkeeping failed: %s", type(e).__name__)
+
+    async def close(self) -> None:
+        """Record what is pending before the process stops."""
+        if self._recorder is not None and not self._recorder.done():
+            self._recorder.cancel()
+        await self.flush()
 
     async def _record(self, report: "_Report") -> None:
         async with self.session_pool() as session, session.begin():
@@ -281,6 +324,7 @@ class Postman:
             if entry.method in COSMETIC:
                 log.info("cosmetic request refused outbox_id=%s: %s", entry.id, e.message)
                 report.done.append(entry.id)
+                report.done_by_chat.setdefault(entry.chat_id, set()).add(entry.id)
             else:
                 log.error("refused outbox_id=%s method=%s: %s", entry.id, entry.method, e)
                 report.failed.append(entry.id)
@@ -295,6 +339,7 @@ class Postman:
             report.retry[entry.id] = self.clock() + backoff(entry.attempts)
             return False
         report.done.append(entry.id)
+        report.done_by_chat.setdefault(entry.chat_id, set()).add(entry.id)
         if isinstance(result, Message) and result.chat.type == ChatType.PRIVATE:
             report.sent.append((result.chat.id, result.message_id))
         return True
@@ -308,3 +353,16 @@ class _Report:
     retry: dict[int, datetime] = field(default_factory=dict)
     # (chat, message) ids of what went out in private chats, for "delete this conversation".
     sent: list[tuple[int, int]] = field(default_factory=list)
+    done_by_chat: dict[int, set[int]] = field(default_factory=dict)
+
+    def merge(self, other: "_Report") -> None:
+        self.done += other.done
+        self.untried += other.untried
+        self.failed += other.failed
+        self.retry |= other.retry
+        self.sent += other.sent
+        for chat_id, ids in other.done_by_chat.items():
+            self.done_by_chat.setdefault(chat_id, set()).update(ids)
+
+    def empty(self) -> bool:
+        return not (self.done or self.untried or self.failed or self.retry or self.sent)

@@ -54,12 +54,18 @@ class OutboxRepository:
         self._session = session
 
     async def add(
-        self, letters: Sequence[Letter], *, now: datetime, lease_until: datetime | None
+        self,
+        letters: Sequence[Letter],
+        *,
+        now: datetime,
+        lease_until: datetime | None,
+        delivered: Sequence[int] = (),
     ) -> list[OutboxEntry]:
         """Store letters in order; return those leased to the caller for delivery at once.
 
         A letter to a chat that still has older letters waiting is not leased: the sweep sends
-        it after them, so nobody reads the bot's answers out of order.
+        it after them, so nobody reads the bot's answers out of order. `delivered`: rows the
+        caller has delivered but not struck off yet, which keep nobody waiting.
         """
         _aware(now, "now")
         if not letters:
@@ -68,7 +74,11 @@ class OutboxRepository:
         busy = set(
             await self._session.scalars(
                 select(OutboxRow.chat_id)
-                .where(OutboxRow.chat_id.in_(chats), OutboxRow.failed_at.is_(None))
+                .where(
+                    OutboxRow.chat_id.in_(chats),
+                    OutboxRow.failed_at.is_(None),
+                    OutboxRow.id.not_in(delivered),
+                )
                 .distinct()
             )
         )

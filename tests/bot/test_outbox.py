@@ -11,6 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.outbox import Postman, Throttle, pack, unpack
 from bot.texts import Texts
 from storage.outbox import OutboxEntry, OutboxRepository
+from storage.repositories import ChatMessages
 from tests.conftest import UNTHROTTLED, Harness
 
 T = Texts()
@@ -141,3 +142,26 @@ async def test_a_long_retry_after_is_kept_not_waited_for_and_a_blocked_chat_bloc
     # The blocked message is kept aside; the next one to that chat still goes.
     assert [m["text"] for m in harness.bot_messages(d.user_id)] == [T.get("en", "help")]
     assert await waiting(harness) == {"waiting": 1, "failed": 1}
+
+
+async def test_deliveries_struck_off_later_keep_nobody_waiting(harness):
+    """With the bookkeeping batched (as in production), quick answers in one chat still go
+    out at once, in order; the outbox is emptied when the batch is recorded."""
+    postman = Postman(harness.session_pool, throttle=UNTHROTTLED, record_every=3600)
+    h = Harness(harness.session_pool, postman=postman)
+    c = h.citizen(2101, "en")
+    await c.send("/start")
+    await c.send("/help")
+    await c.send("/help")
+    assert [m["text"] for m in h.bot_messages(c.user_id)] == [
+        T.get("en", "ask-language"),
+        T.get("en", "help"),
+        T.get("en", "help"),
+    ]
+    assert (await waiting(h))["waiting"] == 3  # delivered, not yet struck off
+    await postman.close()
+    assert await waiting(h) == {"waiting": 0, "failed": 0}
+    async with h.session_pool() as s:
+        # The citizen's own messages' ids were noted too, for /clear.
+        ids = await ChatMessages(s).since(c.user_id, datetime.now(UTC) - timedelta(hours=1))
+    assert len(ids) == 6
