@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -10,14 +11,6 @@ from pathlib import Path
 
 from nlu.classifier import Models, UrgencyClassifier, data_fingerprint
 from nlu.data import default_files, load_examples
-from nlu.evaluation import (
-    cross_validate,
-    evaluate_golden,
-    evaluate_urgency,
-    format_scores,
-    load_golden,
-    load_urgency_holdout,
-)
 from nlu.service import Nlu, load_nlu
 
 
@@ -36,6 +29,17 @@ def predict(_: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    # Imported here: the evaluation imports scikit-learn, which `predict` and `bench` must not
+    # load, so that they run (and measure) the bot's process as it is.
+    from nlu.evaluation import (
+        cross_validate,
+        evaluate_golden,
+        evaluate_urgency,
+        format_scores,
+        load_golden,
+        load_urgency_holdout,
+    )
+
     paths = [Path(p) for p in args.data] if args.data else default_files()
     examples = load_examples(paths)
     print(f"# NLU evaluation\n\ndata: {', '.join(str(p) for p in paths)}\n")
@@ -101,9 +105,12 @@ def bench(args: argparse.Namespace) -> int:
         return timings[min(len(timings) - 1, int(q * len(timings)))]
 
     grown = _rss_mb() - before
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    heavy = sorted({m.split(".")[0] for m in sys.modules} & {"sklearn", "scipy"}) or ["none"]
     print(
         f"model {data_fingerprint(paths)}: load {load_s:.3f} s (both models and the language "
-        f"detector), memory +{grown:.1f} MB (process {_rss_mb():.0f} MB)\n"
+        f"detector), memory +{grown:.1f} MB (process {_rss_mb():.0f} MB, peak {peak:.0f} MB; "
+        f"scikit-learn/SciPy loaded: {', '.join(heavy)})\n"
         f"analyze() over {len(wall)} texts, one at a time: p50 {pick(wall, 0.5):.2f} ms, "
         f"p99 {pick(wall, 0.99):.2f} ms, max {max(wall):.2f} ms; CPU time p50 "
         f"{pick(cpu, 0.5):.2f} ms, p99 {pick(cpu, 0.99):.2f} ms"

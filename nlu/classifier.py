@@ -4,11 +4,17 @@ Character n-grams carry Kazakh and Russian morphology (a stem with any ending) a
 typos and Latin spelling; word n-grams add phrases. Two models read the same features: the
 category (13 classes) and urgency (urgent / routine). The features are fitted once, on the
 texts of both, so a story's n-grams are built once and both models are one small product
-each (docs/nlu.md, "Speed"). The trained models are cached on disk under a key made of their
-training files and MODEL_VERSION, so a start only loads them.
+each (docs/nlu.md, "Speed").
+
+scikit-learn trains the models; applying them needs only NumPy. Importing scikit-learn and
+SciPy costs a process about 100 MB, so they are imported inside the training functions only,
+and the cache holds a runtime form of plain arrays (`.npz`, read without pickle): the
+vocabularies, idf weights, SVM weights and Platt sigmoids (docs/nlu.md, "Speed and size").
+The cache is keyed by the training files and MODEL_VERSION, so a start only loads it.
 """
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -16,25 +22,27 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
-import joblib
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.special import expit
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from dialogs.vocabulary import Category
 from nlu.data import DATA_DIR, URGENCY_DIR, Example, load_examples
 from nlu.urgency import is_urgent as mentions_urgency
 
+if TYPE_CHECKING:  # training only: never imported by the bot's runtime
+    from scipy.sparse import csr_matrix
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "6"  # bump when the features or models below change, so old caches are not used
+MODEL_VERSION = "7"  # bump when the features, models or cache format change
 DEFAULT_CACHE_DIR = Path(os.environ.get("NLU_CACHE_DIR", Path.home() / ".cache" / "ombudsman-nlu"))
 SVM_C = 0.5  # C and the calibration folds were chosen by cross-validation (docs/nlu.md)
+CHAR_NGRAMS = (2, 6)
+WORD_NGRAMS = (1, 2)
+TOKEN_PATTERN = r"(?u)\b\w+\b"
 
 
 def normalize(text: str) -> str:
@@ -42,10 +50,12 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower().replace("ё", "е")).strip()
 
 
-def build_vectorizers() -> list[TfidfVectorizer]:
+def build_vectorizers() -> list["TfidfVectorizer"]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     chars = TfidfVectorizer(
         analyzer="char_wb",
-        ngram_range=(2, 6),
+        ngram_range=CHAR_NGRAMS,
         sublinear_tf=True,
         min_df=2,
         preprocessor=normalize,
@@ -53,54 +63,144 @@ def build_vectorizers() -> list[TfidfVectorizer]:
     )
     words = TfidfVectorizer(
         analyzer="word",
-        ngram_range=(1, 2),
+        ngram_range=WORD_NGRAMS,
         sublinear_tf=True,
         preprocessor=normalize,
-        token_pattern=r"(?u)\b\w+\b",
+        token_pattern=TOKEN_PATTERN,
         dtype=np.float64,
     )
     return [chars, words]
 
 
+def fit_vectorizers(texts: Sequence[str]) -> list["TfidfVectorizer"]:
+    vectorizers = build_vectorizers()
+    for v in vectorizers:
+        v.fit(texts)
+    return vectorizers
+
+
+# The analysers below are scikit-learn's (`_char_wb_ngrams`, `_word_ngrams` of
+# sklearn/feature_extraction/text.py, 1.9.1) for the settings above, copied so the bot need
+# not import it; tests compare them with scikit-learn's on every training and golden text.
+
+
+def char_wb_ngrams(text: str, lo: int, hi: int) -> list[str]:
+    """Character n-grams inside words, each word padded with one space on either side."""
+    # scikit-learn first collapses runs of whitespace; split() ignores them anyway, and
+    # normalize() has already collapsed them.
+    grams: list[str] = []
+    append = grams.append
+    for w in text.split():
+        w = f" {w} "
+        length = len(w)
+        for n in range(lo, hi + 1):
+            offset = 0
+            append(w[:n])
+            while offset + n < length:
+                offset += 1
+                append(w[offset : offset + n])
+            if offset == 0:  # a word shorter than n is counted once, not once per n
+                break
+    return grams
+
+
+def word_ngrams(tokens: list[str], lo: int, hi: int) -> list[str]:
+    """Word n-grams joined by one space, unigrams first (as scikit-learn orders them)."""
+    grams = list(tokens) if lo == 1 else []
+    for n in range(max(lo, 2), min(hi + 1, len(tokens) + 1)):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+def build_analyzer(spec: dict[str, Any]) -> Callable[[str], list[str]]:
+    lo, hi = spec["ngram_range"]
+    if spec["analyzer"] == "char_wb":
+        return lambda text: char_wb_ngrams(normalize(text), lo, hi)
+    if spec["analyzer"] == "word":
+        findall = re.compile(spec["token_pattern"]).findall
+        return lambda text: word_ngrams(findall(normalize(text)), lo, hi)
+    raise ValueError(f"unknown analyzer {spec['analyzer']!r}")
+
+
+def _spec_of(v: "TfidfVectorizer") -> dict[str, Any]:
+    """The settings of a fitted vectorizer, refusing any the runtime would not reproduce."""
+    reproducible = (
+        v.analyzer in ("char_wb", "word")
+        and v.preprocessor is normalize
+        and v.tokenizer is None
+        and v.stop_words is None
+        and v.input == "content"
+        and v.norm == "l2"
+        and v.use_idf
+        and v.sublinear_tf
+        and not v.binary
+    )
+    if not reproducible:
+        raise ValueError(f"the runtime features cannot reproduce {v!r}")
+    spec: dict[str, Any] = {"analyzer": v.analyzer, "ngram_range": list(v.ngram_range)}
+    if v.analyzer == "word":
+        spec["token_pattern"] = v.token_pattern
+    return spec
+
+
+def fit_sklearn(x: "csr_matrix", labels: Sequence[str]) -> "CalibratedClassifierCV":
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
+    # Calibration turns SVM margins into probabilities the bot can threshold on. One SVM
+    # calibrated on cross-validated margins (ensemble=False) is as accurate as an ensemble
+    # and faster to apply; 5 folds give the sigmoids more data than 3 (docs/nlu.md).
+    return CalibratedClassifierCV(LinearSVC(C=SVM_C), method="sigmoid", cv=5, ensemble=False).fit(
+        x, list(labels)
+    )
+
+
 Vector = tuple[np.ndarray, np.ndarray]  # the column indices and values of one text's features
+
+
+@dataclass(eq=False)  # holds arrays: compared by identity
+class FeaturePart:
+    """One TF-IDF vectorizer as plain data: how to cut n-grams, their columns, their idf."""
+
+    spec: dict[str, Any]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.analyze = build_analyzer(self.spec)
 
 
 class Features:
     """Character and word TF-IDF, each part L2-normalised, side by side (as a FeatureUnion).
 
-    `vector()` computes one text the way scikit-learn's `transform` does, without its input
-    validation, which cost more than the arithmetic for a single text."""
+    `vector()` computes one text the way scikit-learn's `transform` does (sublinear tf, idf,
+    L2 norm), with NumPy alone: the same numbers to 1e-12 (tests/nlu)."""
 
-    def __init__(self, vectorizers: Sequence[TfidfVectorizer]) -> None:
-        self.vectorizers = list(vectorizers)
-        for v in self.vectorizers:
-            # The n-grams dropped by min_df: only kept for inspection, and the largest part of
-            # the pickle (safe to delete, per scikit-learn's documentation).
-            if hasattr(v, "stop_words_"):
-                del v.stop_words_
-        self._prepare()
-
-    def _prepare(self) -> None:
+    def __init__(self, parts: Sequence[FeaturePart]) -> None:
+        self.parts = list(parts)
         self._parts: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] = []
         offset = 0
-        for v in self.vectorizers:
-            self._parts.append((v.build_analyzer(), v.vocabulary_, v.idf_, offset))
-            offset += len(v.vocabulary_)
+        for p in self.parts:
+            self._parts.append((p.analyze, p.vocabulary, p.idf, offset))
+            offset += len(p.vocabulary)
         self.size = offset
-
-    def __getstate__(self) -> dict[str, object]:
-        return {"vectorizers": self.vectorizers}  # analysers are closures: rebuilt on load
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.vectorizers = state["vectorizers"]  # type: ignore[assignment]
-        self._prepare()
 
     @classmethod
     def fit(cls, texts: Sequence[str]) -> Self:
-        vectorizers = build_vectorizers()
-        for v in vectorizers:
-            v.fit(texts)
-        return cls(vectorizers)
+        return cls.from_sklearn(fit_vectorizers(texts))
+
+    @classmethod
+    def from_sklearn(cls, vectorizers: Sequence["TfidfVectorizer"]) -> Self:
+        return cls(
+            [
+                FeaturePart(
+                    _spec_of(v),
+                    {str(k): int(j) for k, j in v.vocabulary_.items()},
+                    np.asarray(v.idf_, dtype=np.float64),
+                )
+                for v in vectorizers
+            ]
+        )
 
     def vector(self, text: str) -> Vector:
         indices, values = [], []
@@ -121,7 +221,10 @@ class Features:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         return np.concatenate(indices), np.concatenate(values)
 
-    def transform(self, texts: Sequence[str]) -> csr_matrix:
+    def transform(self, texts: Sequence[str]) -> "csr_matrix":
+        """The texts as a sparse matrix, for training (imports SciPy)."""
+        from scipy.sparse import csr_matrix
+
         rows = [self.vector(t) for t in texts]
         indptr = np.cumsum([0, *(len(i) for i, _ in rows)])
         return csr_matrix(
@@ -147,17 +250,11 @@ class CalibratedLinear:
     offset: np.ndarray
 
     @classmethod
-    def fit(cls, x: csr_matrix, labels: Sequence[str]) -> Self:
-        # Calibration turns SVM margins into probabilities the bot can threshold on. One SVM
-        # calibrated on cross-validated margins (ensemble=False) is as accurate as an ensemble
-        # and faster to apply; 5 folds give the sigmoids more data than 3 (docs/nlu.md).
-        model = CalibratedClassifierCV(
-            LinearSVC(C=SVM_C), method="sigmoid", cv=5, ensemble=False
-        ).fit(x, list(labels))
-        return cls.from_sklearn(model)
+    def fit(cls, x: "csr_matrix", labels: Sequence[str]) -> Self:
+        return cls.from_sklearn(fit_sklearn(x, labels))
 
     @classmethod
-    def from_sklearn(cls, model: CalibratedClassifierCV) -> Self:
+    def from_sklearn(cls, model: "CalibratedClassifierCV") -> Self:
         (calibrated,) = model.calibrated_classifiers_
         svm = calibrated.estimator
         return cls(
@@ -169,7 +266,9 @@ class CalibratedLinear:
         )
 
     def _calibrate(self, margins: np.ndarray) -> np.ndarray:
-        p = expit(-(self.slope * margins + self.offset))
+        # scikit-learn's sigmoid, expit(-z), without SciPy. Clipped so that exp() cannot
+        # overflow (a warning); p is then 1e-304 instead of 0. Cheaper than np.errstate.
+        p = 1.0 / (1.0 + np.exp(np.minimum(self.slope * margins + self.offset, 700.0)))
         if len(self.classes) == 2:  # one margin, for the second class
             p = np.column_stack([1.0 - p[:, 0], p[:, 0]])
         else:
@@ -179,7 +278,8 @@ class CalibratedLinear:
         p[(p > 1.0) & (p <= 1.0 + 1e-5)] = 1.0
         return p
 
-    def probabilities(self, x: csr_matrix) -> np.ndarray:
+    def probabilities(self, x: "csr_matrix") -> np.ndarray:
+        """For a sparse matrix of texts (training and evaluation)."""
         return self._calibrate(np.asarray(x @ self.weights) + self.bias)
 
     def probabilities_of(self, vector: Vector) -> np.ndarray:
@@ -218,7 +318,10 @@ class TextClassifier:
         )
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        return self.model.probabilities(self.features.transform(list(texts)))
+        # Row by row, not as a sparse matrix, so that no caller needs SciPy; the calibration
+        # is per row, so the numbers are the same.
+        rows = [self.probabilities_of(self.features.vector(t)) for t in texts]
+        return np.array(rows).reshape(len(rows), len(self.labels))
 
     def probabilities_of(self, vector: Vector) -> np.ndarray:
         """For a text already turned into this model's features (`self.features.vector`)."""
@@ -229,11 +332,12 @@ class TextClassifier:
         return cls.train(load_examples(paths))
 
     def save(self, path: Path) -> None:
-        _dump(self, path)
+        save_runtime(path, self.features, {self.name: self.model})
 
     @classmethod
     def load(cls, path: Path) -> Self:
-        return _load(cls, path)
+        features, models = load_runtime(path)
+        return cls(features, models[cls.name])
 
 
 class CategoryClassifier(TextClassifier):
@@ -335,28 +439,72 @@ class Models:
         )
 
     def save(self, path: Path) -> None:
-        _dump(self, path)
+        models = {"category": self.category.model}
+        if self.urgency is not None:
+            models["urgency"] = self.urgency.model
+        save_runtime(path, self.category.features, models)
 
     @classmethod
     def load(cls, path: Path) -> Self:
-        return _load(cls, path)
+        features, models = load_runtime(path)
+        return cls(
+            CategoryClassifier(features, models["category"]),
+            UrgencyClassifier(features, models["urgency"]) if "urgency" in models else None,
+        )
 
 
-def _dump(obj: object, path: Path) -> None:
+_MODEL_ARRAYS = ("weights", "bias", "slope", "offset")
+
+
+def save_runtime(path: Path, features: Features, models: dict[str, CalibratedLinear]) -> None:
+    """Features and models as plain arrays plus a JSON header, in one `.npz`: loading it runs
+    no pickle and needs neither scikit-learn nor SciPy."""
+    parts = []
+    for p in features.parts:
+        terms = sorted(p.vocabulary, key=p.vocabulary.__getitem__)
+        # Columns are 0..n-1 in scikit-learn; stored as the list of terms in column order.
+        if [p.vocabulary[t] for t in terms] != list(range(len(terms))):
+            raise ValueError("vocabulary columns are not 0..n-1")
+        parts.append({**p.spec, "terms": terms})
+    header = {
+        "version": MODEL_VERSION,
+        "parts": parts,
+        "models": {name: {"classes": m.classes} for name, m in models.items()},
+    }
+    arrays = {"header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
+    for i, p in enumerate(features.parts):
+        arrays[f"idf_{i}"] = p.idf
+    for name, m in models.items():
+        for field in _MODEL_ARRAYS:
+            arrays[f"{name}_{field}"] = getattr(m, field)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    joblib.dump(obj, tmp)
+    with tmp.open("wb") as f:
+        np.savez(f, **arrays)
     tmp.replace(path)  # atomic: another process never reads half a file
 
 
-M = TypeVar("M")
-
-
-def _load(kind: type[M], path: Path) -> M:
-    loaded = joblib.load(path)
-    if not isinstance(loaded, kind):
-        raise TypeError(f"{path} holds a {type(loaded).__name__}, not a {kind.__name__}")
-    return loaded
+def load_runtime(path: Path) -> tuple[Features, dict[str, CalibratedLinear]]:
+    # Opened here, not by np.load, which leaves the file open when it is not a valid zip.
+    with path.open("rb") as f, np.load(f, allow_pickle=False) as npz:
+        header = json.loads(npz["header"].tobytes())
+        if header["version"] != MODEL_VERSION:
+            raise ValueError(f"{path} is version {header['version']}, not {MODEL_VERSION}")
+        parts = [
+            FeaturePart(
+                {k: v for k, v in spec.items() if k != "terms"},
+                dict(zip(spec["terms"], range(len(spec["terms"])), strict=True)),
+                npz[f"idf_{i}"],
+            )
+            for i, spec in enumerate(header["parts"])
+        ]
+        models = {
+            name: CalibratedLinear(
+                m["classes"], *(npz[f"{name}_{field}"] for field in _MODEL_ARRAYS)
+            )
+            for name, m in header["models"].items()
+        }
+    return Features(parts), models
 
 
 def data_fingerprint(paths: Sequence[Path]) -> str:
@@ -392,7 +540,7 @@ def load_or_train(
 ) -> T:
     """A model for the shipped data: from the cache if it is there, else trained now."""
     paths = list(paths) if paths is not None else kind.default_files()
-    cache = (cache_dir or DEFAULT_CACHE_DIR) / f"{kind.name}-{data_fingerprint(paths)}.joblib"
+    cache = (cache_dir or DEFAULT_CACHE_DIR) / f"{kind.name}-{data_fingerprint(paths)}.npz"
     if cache.exists():
         try:
             return kind.load(cache)

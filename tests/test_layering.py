@@ -12,7 +12,7 @@ STDLIB = sys.stdlib_module_names
 # package -> top-level modules it may import besides the standard library and itself
 ALLOWED: dict[str, set[str]] = {
     "dialogs": set(),
-    "nlu": {"dialogs", "sklearn", "numpy", "scipy", "joblib", "yaml", "lingua"},
+    "nlu": {"dialogs", "sklearn", "numpy", "scipy", "yaml", "lingua"},
     "storage": {"dialogs", "sqlalchemy", "alembic", "cryptography"},
     "sandbox": {"aiohttp", "yarl", "multidict"},
     # The benchmarks start the bot as a process and play Telegram through the sandbox; their

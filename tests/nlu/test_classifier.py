@@ -11,22 +11,40 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.sparse import hstack
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import LinearSVC
 
 from dialogs.vocabulary import Category
-from nlu.classifier import CalibratedLinear, CategoryClassifier, Features, load_or_train
+from nlu.classifier import (
+    CalibratedLinear,
+    CategoryClassifier,
+    Features,
+    UrgencyClassifier,
+    build_analyzer,
+    fit_sklearn,
+    fit_vectorizers,
+    load_or_train,
+    load_runtime,
+    save_runtime,
+)
 from nlu.data import default_files, load_examples
 from nlu.evaluation import evaluate_golden, load_golden, load_urgency_holdout
 from nlu.service import Nlu, load_nlu
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = load_golden()
+HOLDOUT = [str(i["text"]) for i in load_urgency_holdout()]
 
 
 @pytest.fixture(scope="session")
-def nlu(tmp_path_factory) -> Nlu:
-    return load_nlu(cache_dir=tmp_path_factory.mktemp("nlu-cache"))
+def nlu_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("nlu-cache")
+
+
+@pytest.fixture(scope="session")
+def nlu(nlu_cache) -> Nlu:
+    return load_nlu(cache_dir=nlu_cache)
 
 
 @pytest.fixture(scope="session")
@@ -99,8 +117,9 @@ def test_the_fast_path_gives_the_numbers_of_scikit_learn():
     # analyze() skips scikit-learn's per-call checks for speed; it must not change a number.
     examples = load_examples()[::4]
     texts = [e.text for e in examples]
-    features = Features.fit(texts)
-    reference = [v.transform(texts) for v in features.vectorizers]
+    vectorizers = fit_vectorizers(texts)
+    features = Features.from_sklearn(vectorizers)
+    reference = [v.transform(texts) for v in vectorizers]
     x = features.transform(texts)
     assert abs(x - np.hstack([r.toarray() for r in reference])).max() < 1e-12
     fitted = CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3, ensemble=False)
@@ -111,6 +130,97 @@ def test_the_fast_path_gives_the_numbers_of_scikit_learn():
     one_by_one = np.array([ours.probabilities_of(features.vector(t)) for t in unseen])
     assert np.allclose(one_by_one, expected, atol=1e-12)
     assert np.allclose(ours.probabilities(features.transform(unseen)), expected, atol=1e-12)
+
+
+EDGE_CASES = [
+    "",
+    "   ",
+    "а",
+    "я\tи\n\nмы  ",
+    "Ё-моё!!! ЁЛКИ, 2024г. №5 (ИВС) — т.е. «так»",
+    "O'Brien's e-mail: x_y@z.kz  ...  ?",
+    "Қазақстан Ұлттық  Өкілі 🙏🏽 ok",
+    "ыыыыыыыыыыыыыыыыы ab abc abcd abcde abcdef abcdefg",
+    "\u00a0nbsp\u2003em\u200bzero-width",
+]
+
+
+def test_the_runtime_analysers_cut_the_n_grams_of_scikit_learn():
+    # The bot cuts n-grams without scikit-learn; one n-gram more or less changes a probability.
+    texts = [
+        *(e.text for e in load_examples(UrgencyClassifier.default_files())),
+        *(g.text for g in GOLDEN),
+        *HOLDOUT,
+        *EDGE_CASES,
+    ]
+    for vectorizer in fit_vectorizers(texts[::5]):
+        ours = build_analyzer(Features.from_sklearn([vectorizer]).parts[0].spec)
+        theirs = vectorizer.build_analyzer()
+        mismatches = [t for t in texts if ours(t) != theirs(t)]
+        assert mismatches == [], vectorizer.analyzer
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """Both models trained by scikit-learn alone, and their runtime form read back from disk."""
+    category = load_examples()
+    urgency = UrgencyClassifier.prepare(load_examples(UrgencyClassifier.default_files()))
+    vectorizers = fit_vectorizers(list(dict.fromkeys(e.text for e in [*category, *urgency])))
+
+    def x(texts):
+        return hstack([v.transform(texts) for v in vectorizers]).tocsr()
+
+    fitted = {
+        name: fit_sklearn(x([e.text for e in examples]), [e.intent for e in examples])
+        for name, examples in [("category", category), ("urgency", urgency)]
+    }
+    path = tmp_path_factory.mktemp("runtime") / "models.npz"
+    save_runtime(
+        path,
+        Features.from_sklearn(vectorizers),
+        {name: CalibratedLinear.from_sklearn(m) for name, m in fitted.items()},
+    )
+    features, models = load_runtime(path)
+    texts = [*(g.text for g in GOLDEN), *HOLDOUT, *(e.text for e in category[::7]), *EDGE_CASES]
+    return x, fitted, features, models, texts
+
+
+@pytest.mark.parametrize("name", ["category", "urgency"])
+def test_the_runtime_form_predicts_what_scikit_learn_does(reference, name):
+    x, fitted, features, models, texts = reference
+    expected = fitted[name].predict_proba(x(texts))
+    runtime = models[name]
+    assert runtime.classes == [str(c) for c in fitted[name].classes_]
+    got = np.array([runtime.probabilities_of(features.vector(t)) for t in texts])
+    assert np.abs(got - expected).max() < 1e-9
+    assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+
+
+def test_the_bot_runtime_imports_neither_scikit_learn_nor_scipy(nlu, nlu_cache):
+    # scikit-learn and SciPy cost the bot ~100 MB; with the cache written (by the `nlu`
+    # fixture), loading and applying the models must not import them.
+    cached = {p: p.stat().st_mtime_ns for p in nlu_cache.iterdir()}
+    text = "Моего сына избили в ИВС Караганды"
+    code = (
+        "import sys, nlu.service\n"
+        "n = nlu.service.load_nlu()\n"
+        f"a = n.analyze({text!r}); n.rank('зарплата'); n.is_urgent('зарплата')\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'})\n"
+        "assert not loaded, loaded\n"
+        "print(a.category.value, a.confidence)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"NLU_CACHE_DIR": str(nlu_cache), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    expected = nlu.analyze(text)
+    assert out.stdout.split() == [expected.category.value, str(expected.confidence)]
+    assert {p: p.stat().st_mtime_ns for p in nlu_cache.iterdir()} == cached  # not retrained
 
 
 def test_both_models_read_one_set_of_features_built_once_per_text(nlu, monkeypatch):
@@ -127,7 +237,7 @@ def test_both_models_read_one_set_of_features_built_once_per_text(nlu, monkeypat
 
 def test_the_model_is_cached_and_not_retrained(tmp_path, monkeypatch):
     first = load_or_train(CategoryClassifier, cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("category-*.joblib"))) == 1
+    assert len(list(tmp_path.glob("category-*.npz"))) == 1
 
     def no_training(*_):
         raise AssertionError("trained again instead of loading the cache")
@@ -144,7 +254,19 @@ def test_a_changed_training_file_gets_a_new_model(tmp_path):
     load_or_train(CategoryClassifier, [data], cache_dir=tmp_path / "cache")
     data.write_text(data.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     load_or_train(CategoryClassifier, [data], cache_dir=tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob("category-*.joblib"))) == 2
+    assert len(list((tmp_path / "cache").glob("category-*.npz"))) == 2
+
+
+def test_a_corrupt_cache_is_trained_again_not_fatal(tmp_path):
+    data = tmp_path / "data.yml"
+    data.write_text(default_files()[0].read_text(encoding="utf-8"), encoding="utf-8")
+    first = load_or_train(CategoryClassifier, [data], cache_dir=tmp_path / "cache")
+    (cache,) = (tmp_path / "cache").glob("category-*.npz")
+    cache.write_bytes(cache.read_bytes()[:1000])  # e.g. a disk filled up while copying it
+    again = load_or_train(CategoryClassifier, [data], cache_dir=tmp_path / "cache")
+    assert again.labels == first.labels
+    assert cache.stat().st_size > 1000  # written anew
+    assert CategoryClassifier.load(cache).labels == first.labels
 
 
 def test_predict_command_writes_one_json_object_per_line(tmp_path):
