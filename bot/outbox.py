@@ -171,6 +171,7 @@ class Postman:
         self.record_every = record_every
         self.clock = clock
         self._pending = _Report()
+        self._recording: list[_Report] = []
         self._recorder: asyncio.Task[None] | None = None
 
     async def stage(
@@ -188,12 +189,18 @@ class Postman:
                 letters.append(letter)
         now = self.clock()
         # Letters this process delivered but has not struck off yet are not "waiting".
-        delivered = self._pending.done_by_chat
+        chats = {letter.chat_id for letter in letters}
+        delivered = [
+            i
+            for report in (self._pending, *self._recording)
+            for chat in chats
+            for i in report.done_by_chat.get(chat, ())
+        ]
         leased = await OutboxRepository(session).add(
             letters,
             now=now,
             lease_until=now + self.lease if lease else None,
-            delivered=[i for letter in letters for i in delivered.get(letter.chat_id, ())],
+            delivered=delivered,
         )
         return direct, leased
 
@@ -260,12 +267,16 @@ class Postman:
         report, self._pending = self._pending, _Report()
         if report.empty():
             return
+        # Until the deletions commit, these letters still count as delivered (see stage).
+        self._recording.append(report)
         try:
             await self._record(report)
         except Exception as e:
             # The database went away after Telegram took the letters: they stay leased and are
             # sent again when the lease runs out (at least once, never lost).
             log.warning("outbox bookkeeping failed: %s", type(e).__name__)
+        finally:
+            self._recording = [r for r in self._recording if r is not report]
 
     async def close(self) -> None:
         """Record what is pending before the process stops."""
