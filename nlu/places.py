@@ -25,7 +25,7 @@ REGION_PATTERNS: tuple[tuple[Region, str], ...] = (
     (Region.WEST_KAZAKHSTAN, r"западно[-\s]казахстанск|батыс\s+қазақстан|west\s+kazakhstan"),
     (
         Region.WEST_KAZAKHSTAN,
-        r"\bзко\b|уральск|uralsk|орал(?!ман)|oral\b|oralda|аксай|ақсай|aksai",
+        r"\bзко\b|уральск|uralsk|орал(?!ман)|oral\b|oralda|акса[йеюя]|ақсай|aksa[iy]",
     ),
     (Region.NORTH_KAZAKHSTAN, r"северо[-\s]казахстанск|солтүстік\s+қазақстан"),
     (Region.NORTH_KAZAKHSTAN, r"north\s+kazakhstan|\bско\b|петропавл|petropavl"),

@@ -93,7 +93,7 @@ def test_urgency_on_the_independent_hold_out(nlu):
 
 
 def test_a_named_region_is_found_and_none_is_invented(golden):
-    assert golden.region_accuracy >= 0.97
+    assert golden.region_accuracy == 1.0  # the issue: correct whenever a place is named
     assert golden.region_false <= 2
 
 

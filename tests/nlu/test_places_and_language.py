@@ -39,6 +39,9 @@ from nlu.urgency import is_urgent
         ("Саран қалалық сотында", Region.KARAGANDA),
         ("Qaraghandyda", Region.KARAGANDA),
         ("Сәтбаевта", Region.ULYTAU),
+        ("работаю в Аксае", Region.WEST_KAZAKHSTAN),  # Aksay: its locative drops the й
+        ("приехал из Аксая", Region.WEST_KAZAKHSTAN),
+        ("Aksay", Region.WEST_KAZAKHSTAN),
     ],
 )
 def test_a_named_place_gives_its_region_in_any_spelling_and_case(text, region):
