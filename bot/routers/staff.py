@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 VIEWS = ("new", "mine", "overdue", "urgent", "all")
 PAGE = 8
 # At most this many cards for one IIN: a person rarely has more appeals, and a flood of cards
-# would bury the chat (the rest are in /queue all).
+# would bury the chat (older ones come as buttons to open one by one).
 IIN_CARDS = 5
 # Where an appeal can be reassigned: the central office, triage and every region of Kazakhstan.
 REASSIGN_TARGETS = ("central", "triage", *(r.value for r in Region if r is not Region.OUTSIDE))
