@@ -111,6 +111,10 @@ def all_queues() -> list[str]:
 
 def refusal(staff: Staff, case: CaseView, action: Action) -> str | None:
     """Why `staff` may not do `action` on `case` now (a Fluent key), or None if allowed."""
+    # A deactivated member keeps the appeals assigned to them (storage deactivate), but may no
+    # longer look at or act on them: without this, the assignee exception below let them.
+    if not staff.active:
+        return "staff-no-access"
     if not staff.sees(case.queue) and case.assignee_id != staff.user_id:
         return "staff-no-access"
     if case.status is AppealStatus.CLOSED:

@@ -38,6 +38,7 @@ from bot.middlewares import Outbox, Who
 from bot.stats import stats_command
 from bot.texts import Texts
 from dialogs.casework import Action, CaseView, EventKind, Role, Staff, all_queues, refusal
+from dialogs.validation import normalize_iin
 from dialogs.vocabulary import KAZAKHSTAN_TIME, AttachmentKind, Outcome, Region
 from storage.casework import CaseRepository, StaffRepository
 from storage.repositories import AppealRepository
@@ -45,6 +46,11 @@ from storage.repositories import AppealRepository
 log = logging.getLogger(__name__)
 VIEWS = ("new", "mine", "overdue", "urgent", "all")
 PAGE = 8
+# At most this many cards for one IIN: a person rarely has more appeals, and a flood of cards
+# would bury the chat (older ones come as buttons to open one by one).
+IIN_CARDS = 5
+# Where an appeal can be reassigned: the central office, triage and every region of Kazakhstan.
+REASSIGN_TARGETS = ("central", "triage", *(r.value for r in Region if r is not Region.OUTSIDE))
 
 
 class StaffInput(StatesGroup):
@@ -166,12 +172,46 @@ async def appeal_command(
     casework: Casework,
     outbox: Outbox,
 ):
-    number = (command.args or "").strip().upper()
-    case = await CaseRepository(session).by_number(number) if number else None
-    if case is None or refusal(staff, case, Action.NOTE) == "staff-no-access":
+    arg = (command.args or "").strip()
+    cases = CaseRepository(session)
+    iin = normalize_iin(arg) if arg else None
+    if iin is not None:
+        # By the citizen's IIN (its blind index: the IIN itself is never stored in clear nor
+        # logged). Only what this member may see: a representative must not even learn that
+        # the person has an appeal in another region, so "none visible" reads as "none".
+        found = [c for c in await cases.by_iin(iin) if _may_look(staff, c)]
+    else:
+        case = await cases.by_number(arg.upper()) if arg else None
+        found = [case] if case is not None and _may_look(staff, case) else []
+    if not found:
         say(outbox, who.chat_id, texts.get(lang, "staff-unknown-appeal"))
         return
-    await show_card(outbox, casework, session, who.chat_id, case, lang, staff)
+    if iin is not None:
+        say(outbox, who.chat_id, texts.get(lang, "staff-iin-found", count=len(found)))
+    for case in found[:IIN_CARDS]:
+        await show_card(outbox, casework, session, who.chat_id, case, lang, staff)
+    older = found[IIN_CARDS:]
+    if older:
+        # The older ones as buttons, like a queue page: opening one is its own audited look.
+        rows = [
+            [
+                InlineKeyboardButton(
+                    text=f"{c.number} · {texts.get(lang, f'category-{c.category}')}"[:60],
+                    callback_data=StaffCb(action="open", appeal=c.id).pack(),
+                )
+            ]
+            for c in older
+        ]
+        say(
+            outbox,
+            who.chat_id,
+            texts.get(lang, "staff-iin-more", count=len(older)),
+            InlineKeyboardMarkup(inline_keyboard=rows),
+        )
+
+
+def _may_look(staff: Staff, case: CaseView) -> bool:
+    return refusal(staff, case, Action.NOTE) != "staff-no-access"
 
 
 async def cancel_input(
@@ -198,18 +238,24 @@ async def staff_button(
 ):
     answer = AnswerCallbackQuery(callback_query_id=query.id)
     outbox.append(answer)
-    if staff is None:
+    if staff is None or not staff.active:
+        # A removed member's old cards still have buttons: they are now nobody's.
         answer.text = texts.get(lang, "staff-not-staff")
         return
     action, arg = callback_data.action, callback_data.arg
     if action == "page":
         view, _, stamp = arg.partition(".")
+        if view not in VIEWS or (stamp and not (stamp.isascii() and stamp.isdigit())):
+            # Forged or mangled paging data: the first page of the default view, not an error.
+            view, stamp = "new", ""
         cursor = None
         if stamp:
             cursor = (datetime.fromtimestamp(int(stamp) / 1e6, UTC), callback_data.appeal)
         await send_page(outbox, texts, session, staff, lang, who.chat_id, view, cursor)
         return
     handler = _BUTTONS.get(action)
+    if not _valid_arg(action, arg):  # forged data: never ours, so never reaches storage
+        handler = None
     case = await CaseRepository(session).lock(callback_data.appeal) if handler else None
     if case is None:
         answer.text = texts.get(lang, "staff-unknown-appeal")
@@ -234,6 +280,14 @@ async def staff_button(
         outbox=outbox,
         answer=answer,
     )
+
+
+def _valid_arg(action: str, arg: str) -> bool:
+    if action == "reassign_to":
+        return arg in REASSIGN_TARGETS
+    if action == "close_as":
+        return arg in {o.value for o in Outcome}
+    return True
 
 
 async def _open(*, case, staff, session, lang, who, casework, outbox, **_):
@@ -268,9 +322,8 @@ def _prompt(key: str, next_state: State):
 
 
 async def _reassign(*, case, texts, lang, who, outbox, **_):
-    targets = ["central", "triage", *(r.value for r in Region if r is not Region.OUTSIDE)]
     rows, row = [], []
-    for target in targets:
+    for target in REASSIGN_TARGETS:
         queue = queue_from_arg(target)
         if queue == case.queue:
             continue
@@ -327,7 +380,9 @@ async def _close(*, case, texts, lang, who, outbox, **_):
     )
 
 
-async def _files(*, case, session, who, outbox, **_):
+async def _files(*, case, staff, session, who, outbox, **_):
+    # The files are a look at the appeal as much as its card: audited the same way.
+    await CaseRepository(session).record_view(case.id, staff.user_id, now=now())
     for a in await AppealRepository(session).attachments(case.id):
         # Re-send by file_id: the file never leaves Telegram, and nothing is downloaded.
         method, field = _SEND_FILE.get(a.kind, (SendDocument, "document"))
@@ -342,7 +397,9 @@ _SEND_FILE = {
 }
 
 
-async def _thread(*, case, session, texts, lang, who, outbox, **_):
+async def _thread(*, case, staff, session, texts, lang, who, outbox, **_):
+    # The history shows the citizen's answers and the notes: a look, audited like the card.
+    await CaseRepository(session).record_view(case.id, staff.user_id, now=now())
     lines = [texts.get(lang, "staff-thread-title", number=case.number)]
     for entry in await CaseRepository(session).thread(case.id):
         if entry.kind is EventKind.VIEWED:

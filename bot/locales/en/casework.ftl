@@ -93,12 +93,14 @@ staff-not-yours = Another colleague is working on this appeal.
 staff-take-first = Take the appeal first.
 staff-not-staff = This is for the Ombudsman's staff only.
 staff-unknown-appeal = No such appeal in your queues.
+staff-iin-found = Appeals with this IIN in your queues: { $count }
+staff-iin-more = Older appeals with this IIN: { $count }
 staff-unknown-user = { $user } is not registered as staff.
 
 ## Administration
 
 cmd-queue = Appeals in my queues
-cmd-appeal = Open an appeal by its number
+cmd-appeal = Open an appeal by its number or the citizen's IIN
 cmd-stats = Statistics for a period
 cmd-staff = Staff list
 cmd-staff_add = Register a staff member

@@ -204,6 +204,8 @@ help =
     /status — your appeals and their state
     /language — change the language
     /cancel — delete an unfinished appeal
+    /forget — erase my data
+    /clear — delete this chat's messages
     The Ombudsman does not replace the police, the prosecutor or the courts. If someone is in danger right now, call 102.
 language-changed = Language changed.
 status-empty = You have no appeals yet. To file one, send /new.
