@@ -114,9 +114,12 @@ async def world(request, tmp_path):
             if service.process is not None:
                 assert await service.stop() == 0
             await runner.cleanup()
-    # Delivery is at least once: a process killed after Telegram took an edit but before it
-    # struck it off sends it again, and Telegram answers "not modified". Nothing else may fail.
-    refused = [v for v in sandbox.violations if "message is not modified" not in v["description"]]
+    # Two refusals are the kills' own doing, as on Telegram: delivery is at least once, so an
+    # edit a killed process had sent is sent again ("not modified"); and the killed process's
+    # pending long poll is ended by its successor's ("terminated by other getUpdates"), an
+    # answer nobody is left to read. Nothing else may fail.
+    expected = ("message is not modified", "terminated by other getUpdates request")
+    refused = [v for v in sandbox.violations if not any(e in v["description"] for e in expected)]
     assert refused == []
 
 
