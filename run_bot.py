@@ -150,7 +150,7 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_updates=settings.log_updates)
     if args.sandbox:
         if "database_url" not in settings.model_fields_set:
             settings.database_url = SANDBOX_DATABASE  # keep sandbox data apart from real data

@@ -450,6 +450,10 @@ async def _run(
             "WEBHOOK_PORT": str(hook_port),
             "WEBHOOK_REUSE_PORT": "true" if scenario.processes > 1 else "false",
         }
+    if scenario.processes > 1:
+        # Each process logs its updates, so the report can say how the kernel spread them
+        # (a cost the single-process runs do not pay).
+        env["LOG_UPDATES"] = "true"
     entry = ["run_bot.py"] if scenario.bot == "intake" else ["-m", "bench.echo_bot"]
     if profile is not None and profile.suffix == ".prof":  # cProfile: CPU per function
         entry = ["-m", "cProfile", "-o", str(profile), *entry]

@@ -8,14 +8,14 @@ QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool",
 
 
 # aiogram logs a line per handled update at INFO: under load that is a tenth of the bot's CPU
-# (docs/performance.md) for nothing the logs need. Shown with LOG_LEVEL=DEBUG.
+# (docs/performance.md) for nothing the logs need. Shown with LOG_LEVEL=DEBUG or LOG_UPDATES.
 CHATTY_LOGGERS = ("aiogram.event",)
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, *, log_updates: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    if logging.getLevelName(level.upper()) != logging.DEBUG:
+    if not log_updates and logging.getLevelName(level.upper()) != logging.DEBUG:
         for name in CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
