@@ -11,7 +11,7 @@ privacy-forget-no = No, keep
 privacy-forget-kept = Nothing was erased.
 privacy-forget-done = Done. Your unfinished appeal and settings are deleted. Closed appeals erased: { $closed }.
 privacy-forget-open-left = Open appeals: { $open }. They will be erased { $days } days after they are closed.
-privacy-forget-chat = The messages in this chat are kept by Telegram, not by us. To remove them, delete this chat in Telegram.
+privacy-forget-chat = The messages in this chat are kept by Telegram, not by us. /clear deletes those of the last 48 hours; to remove all of them, delete this chat in Telegram.
 # A line of an appeal's history for staff.
 event-anonymised = { $date } · personal data erased
 
