@@ -33,7 +33,12 @@ from dialogs.routing import queue_of_region
 from dialogs.vocabulary import Category, Outcome, Region
 from storage.casework import CaseRepository
 from storage.crypto import Keyring, install_keyring
-from storage.db import create_engine, create_session_pool, upgrade_to_head
+from storage.db import (
+    create_engine,
+    create_session_pool,
+    empty_postgres_database,
+    upgrade_to_head,
+)
 from storage.report import build_report
 
 SEED_VERSION = 2  # 2: texts encrypted (storage.crypto)
@@ -195,13 +200,7 @@ async def _seed(url: str, n: int) -> float:
     install_keyring(BENCH_KEYRING)
     backend = make_url(url).get_backend_name()
     if backend == "postgresql":
-        engine = create_async_engine(url)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(text("DROP SCHEMA public CASCADE"))
-                await connection.execute(text("CREATE SCHEMA public"))
-        finally:
-            await engine.dispose()
+        await empty_postgres_database(url)
     else:
         with contextlib.suppress(FileNotFoundError):
             os.remove(make_url(url).database)

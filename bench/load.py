@@ -30,13 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
-from sqlalchemy import text
 
 from bench.procs import ROOT, BotProcess
 from sandbox.server import Sandbox, start_sandbox
 from sandbox.state import Chat
 from storage.crypto import generate_key
-from storage.db import create_migration_engine, upgrade_to_head
+from storage.db import empty_postgres_database, upgrade_to_head
 
 log = logging.getLogger("bench.load")
 
@@ -344,17 +343,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def reset_postgres(url: str) -> None:
-    """Empty the benchmark's PostgreSQL database: the schema is dropped and recreated."""
-    engine = create_migration_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-
-
 async def flush_redis(url: str) -> None:
     from redis.asyncio import Redis  # aiogram[redis]'s client; only needed here
 
@@ -422,7 +410,7 @@ async def _run(
     if scenario.bot == "intake":
         if scenario.database == "postgres":
             assert services.postgres_url
-            await reset_postgres(services.postgres_url)
+            await empty_postgres_database(services.postgres_url)
             env["DATABASE_URL"] = services.postgres_url
         else:
             env["DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir}/bench.db"

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, pool
+from sqlalchemy import Connection, event, pool, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -69,6 +69,18 @@ def create_migration_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed, foreign_keys=False, transactional_ddl=True)
     return create_async_engine(parsed, poolclass=pool.NullPool)
+
+
+async def empty_postgres_database(url: str) -> None:
+    """Drop and recreate the public schema: for disposable databases only (the tests' and the
+    benchmarks'). Everything in it is lost."""
+    engine = create_migration_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
 
 
 async def schema_is_current(engine: AsyncEngine) -> bool:

@@ -6,23 +6,20 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.db import create_engine, create_migration_engine, create_session_pool, upgrade_to_head
+from storage.db import (
+    create_engine,
+    create_session_pool,
+    empty_postgres_database,
+    upgrade_to_head,
+)
 
 POSTGRES_URL_VARIABLE = "TEST_POSTGRES_URL"
 
 
-async def _reset_postgres(url: str) -> None:
-    # The test database is disposable: start every test from an empty schema.
-    engine = create_migration_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
+# The test database is disposable: start every test from an empty schema.
+_reset_postgres = empty_postgres_database
 
 
 @pytest.fixture(
