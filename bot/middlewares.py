@@ -14,17 +14,14 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import (
     AnswerCallbackQuery,
-    DeleteMyCommands,
-    EditMessageReplyMarkup,
     SendMessage,
-    SetMyCommands,
     TelegramMethod,
 )
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inputs import guess_language
-from bot.outbox import Postman
+from bot.outbox import COSMETIC, Postman
 from bot.texts import Texts
 from storage.casework import StaffRepository
 from storage.repositories import UpdateLog, UserRepository
@@ -49,9 +46,6 @@ class Outbox(list[TelegramMethod[Any]]):
     """What a handler wants sent: stored with the update's transaction, sent after it."""
 
 
-# Requests sent directly rather than through the outbox (callback answers, staff menus, the
-# flood warning) only tidy the screen: if Telegram refuses one, nothing is affected.
-COSMETIC = (EditMessageReplyMarkup, AnswerCallbackQuery, SetMyCommands, DeleteMyCommands)
 MAX_RETRY_AFTER = 30
 
 
@@ -69,7 +63,7 @@ async def send(bot: Bot, method: TelegramMethod[Any], attempts: int = 3) -> None
             )
             await asyncio.sleep(e.retry_after)
         except TelegramBadRequest as e:
-            if not isinstance(method, COSMETIC):
+            if method.__api_method__ not in COSMETIC:
                 raise
             log.info("cosmetic request refused method=%s: %s", type(method).__name__, e.message)
             return

@@ -43,9 +43,16 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     and hasattr(cls, "__api_method__")
 }
 # Requests that only tidy the screen: if Telegram refuses one (the message is already like
-# that, too old or deleted), nothing is lost.
+# that, too old or deleted; a staff menu for a chat it does not know), nothing is lost.
 COSMETIC = frozenset(
-    {"editMessageReplyMarkup", "answerCallbackQuery", "deleteMessage", "deleteMessages"}
+    {
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+        "deleteMessage",
+        "deleteMessages",
+        "setMyCommands",
+        "deleteMyCommands",
+    }
 )
 
 
