@@ -1,8 +1,8 @@
 """The bot's routers, in the order they see updates."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 
+from bot.filters import PRIVATE_CHAT
 from bot.routers import commands, errors, followup, intake, privacy, staff
 
 
@@ -17,7 +17,7 @@ def get_routers() -> list[Router]:
         intake.build_router(),
     ]
     for router in citizens:
-        router.message.filter(F.chat.type == ChatType.PRIVATE)
+        router.message.filter(PRIVATE_CHAT)
     staff_router = staff.build_router()
-    staff_router.message.filter(F.chat.type == ChatType.PRIVATE)
+    staff_router.message.filter(PRIVATE_CHAT)
     return [errors.build_router(), staff_router, *citizens]

@@ -7,6 +7,7 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendMes
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Magic
 from bot.flow import IntakeFlow
 from bot.inputs import FileRejected, attachment_of
 from bot.keyboards import IntakeCb
@@ -97,10 +98,10 @@ def build_router() -> Router:
     """A new router each time: aiogram attaches a router to one dispatcher only."""
     router = Router(name=__name__)
     router.callback_query.register(button, IntakeCb.filter())
-    router.message.register(contact, F.contact)
-    router.message.register(text, F.text)
+    router.message.register(contact, Magic(F.contact))
+    router.message.register(text, Magic(F.text))
     router.message.register(
-        media, F.photo | F.voice | F.audio | F.video | F.video_note | F.document
+        media, Magic(F.photo | F.voice | F.audio | F.video | F.video_note | F.document)
     )
     # Last: stickers, locations, polls and anything else.
     router.message.register(unsupported)
