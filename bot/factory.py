@@ -26,13 +26,7 @@ from bot.deadlines import watch_deadlines
 from bot.flow import IntakeFlow, Understanding
 from bot.inputs import normalize_phone
 from bot.menus import COMMANDS, staff_commands
-from bot.middlewares import (
-    DedupMiddleware,
-    RateLimitMiddleware,
-    StaffMiddleware,
-    TransactionMiddleware,
-    WhoMiddleware,
-)
+from bot.middlewares import ArrivalMiddleware, RateLimitMiddleware, TransactionMiddleware
 from bot.outbox import Postman
 from bot.polling import SafePollingDispatcher
 from bot.routers import get_routers
@@ -107,9 +101,7 @@ def build_dispatcher(
     # after the transaction inside has committed.
     dp.update.outer_middleware(RateLimitMiddleware(texts, default_language))
     dp.update.outer_middleware(TransactionMiddleware(session_pool, postman))
-    dp.update.outer_middleware(DedupMiddleware())
-    dp.update.outer_middleware(WhoMiddleware(default_language))
-    dp.update.outer_middleware(StaffMiddleware())
+    dp.update.outer_middleware(ArrivalMiddleware(default_language, postman))
     dp.include_routers(*get_routers())
     dp.startup.register(set_commands)
 

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.inputs import guess_language
 from bot.outbox import COSMETIC, Postman
 from bot.texts import Texts
-from storage.casework import StaffRepository
-from storage.repositories import UpdateLog, UserRepository
+from storage.arrival import arrive
+from storage.repositories import UpdateLog
 
 log = logging.getLogger(__name__)
 
@@ -102,53 +102,55 @@ class TransactionMiddleware(BaseMiddleware):
         return result
 
 
-class WhoMiddleware(BaseMiddleware):
-    """Put the update's ids (`who`) and the user's language (`lang`) into the handler data."""
+class ArrivalMiddleware(BaseMiddleware):
+    """Handle each update once, and put who sent it into the handler data: `who` (ids and
+    languages), `lang` and `staff` (the registered staff member, or None for citizens).
 
-    def __init__(self, default_language: str) -> None:
-        self.default_language = default_language
+    Telegram redelivers after a timeout, and behind one webhook several processes may see the
+    same update: the processed-updates mark is written in the update's own transaction, so an
+    update whose handling failed is handled again on redelivery. The mark and the lookups are
+    one round trip (storage.arrival)."""
+
+    def __init__(self, default_language: str, postman: Postman) -> None:
+        self.default_language, self.postman = default_language, postman
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        update_id: int = event.update_id  # type: ignore[attr-defined]  # an Update
+        session: AsyncSession = data["session"]
+        bot: Bot = data["bot"]
+        now = datetime.now(UTC)
         user = data.get("event_from_user")
-        chat = data.get("event_chat")
         if user is None:
+            if not await UpdateLog(session).first_time(bot.id, update_id, now=now):
+                log.info("duplicate update skipped update_id=%s", update_id)
+                return None
+            data["staff"] = None
             return await handler(event, data)
-        guessed = guess_language(user.language_code, self.default_language)
+        chat = data.get("event_chat")
         # A callback from a message too old for Telegram to include comes without a chat;
         # the bot only talks in private chats, whose id is the user's.
         chat_id = chat.id if chat is not None else user.id
-        stored = await UserRepository(data["session"]).get_language(user.id)
-        data["who"] = Who(
-            user_id=user.id, chat_id=chat_id, guessed_language=guessed, stored_language=stored
+        arrival = await arrive(
+            session,
+            bot_id=bot.id,
+            update_id=update_id,
+            user_id=user.id,
+            chat_id=chat_id,
+            now=now,
+            delivered=self.postman.undeleted([chat_id]),
         )
-        data["lang"] = stored or guessed
-        return await handler(event, data)
-
-
-class StaffMiddleware(BaseMiddleware):
-    """Put the registered staff member behind the update (`staff`), or None for citizens."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        who: Who | None = data.get("who")
-        data["staff"] = (
-            await StaffRepository(data["session"]).get(who.user_id) if who is not None else None
-        )
-        return await handler(event, data)
-
-
-class DedupMiddleware(BaseMiddleware):
-    """Handle each update once: Telegram redelivers after a timeout, and behind one webhook
-    several processes may see the same update. The mark is written in the update's own
-    transaction, so an update whose handling failed is handled again on redelivery."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        update_id = getattr(event, "update_id", None)
-        bot: Bot = data["bot"]
-        if update_id is not None and not await UpdateLog(data["session"]).first_time(
-            bot.id, update_id, now=datetime.now(UTC)
-        ):
+        if not arrival.first_time:
             log.info("duplicate update skipped update_id=%s", update_id)
             return None
+        guessed = guess_language(user.language_code, self.default_language)
+        data["who"] = Who(
+            user_id=user.id,
+            chat_id=chat_id,
+            guessed_language=guessed,
+            stored_language=arrival.language,
+        )
+        data["lang"] = arrival.language or guessed
+        data["staff"] = arrival.staff
         return await handler(event, data)
 
 

@@ -195,21 +195,23 @@ class Postman:
             else:
                 letters.append(letter)
         now = self.clock()
-        # Letters this process delivered but has not struck off yet are not "waiting".
-        chats = {letter.chat_id for letter in letters}
-        delivered = [
+        leased = await OutboxRepository(session).add(
+            letters,
+            now=now,
+            lease_until=now + self.lease if lease else None,
+            delivered=self.undeleted({letter.chat_id for letter in letters}),
+        )
+        return direct, leased
+
+    def undeleted(self, chats: Iterable[int]) -> list[int]:
+        """Letters to these chats this process delivered but has not struck off yet: they
+        keep nobody waiting."""
+        return [
             i
             for report in (self._pending, *self._recording)
             for chat in chats
             for i in report.done_by_chat.get(chat, ())
         ]
-        leased = await OutboxRepository(session).add(
-            letters,
-            now=now,
-            lease_until=now + self.lease if lease else None,
-            delivered=delivered,
-        )
-        return direct, leased
 
     def note_incoming(self, chat_id: int, message_id: int) -> None:
         """Remember a citizen's message id (for "delete this conversation") with the next

@@ -4,7 +4,7 @@ aiogram's polling asks for the next updates (which confirms the previous ones to
 while the previous ones are still being handled in tasks: a process killed at that moment
 loses them. Here each batch is handled (concurrently, each chat in order) before the next
 getUpdates confirms it, so a killed process gets its unfinished updates again on restart, and
-the processed-updates log (bot.middlewares.DedupMiddleware) skips the ones it had finished.
+the processed-updates log (bot.middlewares.ArrivalMiddleware) skips the ones it had finished.
 """
 
 import asyncio

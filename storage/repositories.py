@@ -60,6 +60,26 @@ def _insert(session: AsyncSession) -> Callable[..., Any]:
     raise NotImplementedError(f"unsupported database dialect: {name}")
 
 
+# What an update's first statement (storage.arrival) read, kept in the session for the rest of
+# its transaction, so that the same rows are not read again; every write below keeps it true.
+_DRAFTS_READ = "drafts_read"  # user id -> StoredDraft, or None: the user has no draft
+_USERS_KNOWN = "users_known"  # user ids whose row exists
+
+
+def remember_draft(session: AsyncSession, user_id: int, draft: StoredDraft | None) -> None:
+    session.info.setdefault(_DRAFTS_READ, {})[user_id] = draft
+
+
+def remember_user(session: AsyncSession, user_id: int) -> None:
+    session.info.setdefault(_USERS_KNOWN, set()).add(user_id)
+
+
+def forget_remembered(session: AsyncSession, user_id: int) -> None:
+    """For code that deletes a user's rows by other means than these repositories."""
+    session.info.get(_DRAFTS_READ, {}).pop(user_id, None)
+    session.info.get(_USERS_KNOWN, set()).discard(user_id)
+
+
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {value!r}")
@@ -77,6 +97,8 @@ class UserRepository:
 
     async def ensure(self, user_id: int) -> None:
         """Create the user's row if it does not exist yet."""
+        if user_id in self._session.info.get(_USERS_KNOWN, ()):
+            return
         now = utcnow()
         statement = (
             _insert(self._session)(UserRow)
@@ -84,6 +106,7 @@ class UserRepository:
             .on_conflict_do_nothing(index_elements=[UserRow.id])
         )
         await self._session.execute(statement)
+        remember_user(self._session, user_id)
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Store the user's interface language (one of dialogs.vocabulary.LANGUAGES)."""
@@ -111,6 +134,7 @@ class UserRepository:
             index_elements=[UserRow.id], set_={**values, "updated_at": now}
         )
         await self._session.execute(statement)
+        remember_user(self._session, user_id)
 
 
 class DraftRepository:
@@ -121,6 +145,9 @@ class DraftRepository:
 
     async def load(self, user_id: int) -> StoredDraft | None:
         """Return the user's saved draft, or None."""
+        read = self._session.info.get(_DRAFTS_READ, {})
+        if user_id in read:
+            return read[user_id]
         statement = select(DraftRow.data, DraftRow.revision, DraftRow.updated_at).where(
             DraftRow.user_id == user_id
         )
@@ -141,6 +168,8 @@ class DraftRepository:
             set_={"data": data, "revision": revision, "updated_at": now},
         )
         await self._session.execute(statement)
+        # Read again from the database if asked: a caller may still change `data`.
+        self._session.info.get(_DRAFTS_READ, {}).pop(user_id, None)
 
     async def delete(self, user_id: int) -> None:
         """Delete the user's draft, if any."""
@@ -149,6 +178,7 @@ class DraftRepository:
             .where(DraftRow.user_id == user_id)
             .execution_options(synchronize_session=False)
         )
+        remember_draft(self._session, user_id, None)
 
 
 class AppealRepository:

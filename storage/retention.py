@@ -43,7 +43,7 @@ from dialogs.vocabulary import AppealStatus
 from storage.crypto import KeyConfigError, Keyring, install_keyring
 from storage.db import create_engine, create_session_pool, schema_is_current
 from storage.models import AppealEventRow, AppealRow, AttachmentRow, DraftRow, UserRow
-from storage.repositories import UserRepository, _require_aware
+from storage.repositories import UserRepository, _require_aware, forget_remembered
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +228,7 @@ async def forget_citizen(session: AsyncSession, user_id: int, *, now: datetime) 
     _require_aware(now, "now")
     if user_id == ANONYMOUS_USER_ID:
         raise ValueError("the anonymous owner cannot be forgotten")
+    forget_remembered(session, user_id)
     await session.execute(
         delete(DraftRow)
         .where(DraftRow.user_id == user_id)

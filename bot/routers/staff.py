@@ -605,7 +605,7 @@ async def staff_list(
 
 
 def build_router() -> Router:
-    """Only registered staff reach these handlers (see StaffMiddleware and the filters)."""
+    """Only registered staff reach these handlers (see ArrivalMiddleware and the filters)."""
     router = Router(name=__name__)
     staff_only = StaffFilter()
     admin_only = StaffFilter(admin=True)
