@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def understanding() -> Understanding:
     """The NLU, trained on first start and loaded from its cache afterwards."""
-    nlu = load_nlu()
+    nlu = load_nlu(language_detector=False)
     return Understanding(suggest=nlu.rank, is_urgent=nlu.is_urgent, find_region=find_region)
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from dialogs.vocabulary import Category, Region
 from nlu.classifier import CategoryClassifier, Models, UrgencyClassifier, load_or_train
-from nlu.language import detect_language, load_detector
 from nlu.places import find_detention_place, find_region
 from nlu.urgency import is_urgent as mentions_urgency
 
@@ -87,15 +86,27 @@ class Nlu:
             confidence=ranked[0][1],
             top=ranked[:3],
             urgent=self.is_urgent(text),
-            language=detect_language(text),
+            language=_language_of(text),
             region=find_region(text),
             detention_place=find_detention_place(text),
         )
 
 
-def load_nlu(cache_dir: Path | None = None) -> Nlu:
+def _language_of(text: str) -> str:
+    # Imported here: the bot never asks (the citizen picks the language), and lingua costs a
+    # bot process 16 MB (docs/performance.md).
+    from nlu.language import detect_language
+
+    return detect_language(text)
+
+
+def load_nlu(cache_dir: Path | None = None, *, language_detector: bool = True) -> Nlu:
     """Both models on shared features, from the cache (or trained once); urgency only if its
-    data is shipped. The language detector is loaded here too, so no citizen waits for it."""
+    data is shipped. The language detector (for `analyze`) is loaded here too, so nobody
+    waits for it; the bot, which only ranks and checks urgency, goes without it."""
     models = load_or_train(Models, cache_dir=cache_dir)
-    load_detector()
+    if language_detector:
+        from nlu.language import load_detector
+
+        load_detector()
     return Nlu(models.category, models.urgency)
