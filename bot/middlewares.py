@@ -47,6 +47,9 @@ class Outbox(list[TelegramMethod[Any]]):
 
 
 MAX_RETRY_AFTER = 30
+# Handler data set by the webhook server (bot.webhook): a method the update's transaction
+# returns is sent to Telegram in the HTTP answer to its POST.
+REPLY_IN_RESPONSE = "reply_in_response"
 
 
 async def send(bot: Bot, method: TelegramMethod[Any], attempts: int = 3) -> None:
@@ -90,7 +93,14 @@ class TransactionMiddleware(BaseMiddleware):
             # Its id (never its text), for "delete this conversation".
             self.postman.note_incoming(message.chat.id, message.message_id)
         bot: Bot = data["bot"]
+        in_response = None
+        if data.get(REPLY_IN_RESPONSE) and result is None:
+            # Behind a webhook one request can ride back in the HTTP answer (Telegram runs
+            # it): the callback answer, a request saved on most button presses.
+            in_response = next((m for m in direct if isinstance(m, AnswerCallbackQuery)), None)
         for method in direct:
+            if method is in_response:
+                continue
             # Callback answers and menus: they only make sense now, and the update's work is
             # committed whatever happens to them.
             try:
@@ -99,7 +109,7 @@ class TransactionMiddleware(BaseMiddleware):
                 log.warning("direct request failed method=%s: %s", type(method).__name__, e)
         if leased:
             await self.postman.deliver(bot, leased)
-        return result
+        return result if in_response is None else in_response
 
 
 class ArrivalMiddleware(BaseMiddleware):

@@ -8,6 +8,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
+from bot.middlewares import REPLY_IN_RESPONSE
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,11 @@ async def serve_webhook(
     # in flight here (backpressure, where handling in the background would accept any burst
     # and then starve for database connections).
     SimpleRequestHandler(
-        dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=False
+        dispatcher=dp,
+        bot=bot,
+        secret_token=secret,
+        handle_in_background=False,
+        **{REPLY_IN_RESPONSE: True},
     ).register(app, path=path)
     setup_application(app, dp, bot=bot)
     runner = web.AppRunner(app)
