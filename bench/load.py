@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fluent.runtime import FluentBundle, FluentResource
-
-from bench.procs import ROOT, BotProcess
+from bench.journey import NUMBER, Labels, Step, intake_steps, story_for
+from bench.procs import BotProcess
 from sandbox.server import Sandbox, start_sandbox
 from sandbox.state import Chat
 from storage.crypto import generate_key
@@ -40,74 +39,6 @@ from storage.db import empty_postgres_database, upgrade_to_head
 log = logging.getLogger("bench.load")
 
 TOKEN = "123456:BENCH"
-NUMBER = re.compile(r"PAV-\d{4}-\d{6}")
-LOCALES = ROOT / "bot" / "locales" / "en"
-
-
-class Labels:
-    """The bot's English texts, read from its Fluent files (bench/ never imports bot/)."""
-
-    def __init__(self) -> None:
-        self.bundle = FluentBundle(["en"], use_isolating=False)
-        for path in sorted(LOCALES.glob("*.ftl")):
-            self.bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
-
-    def __call__(self, key: str, **args: Any) -> str:
-        value, errors = self.bundle.format_pattern(self.bundle.get_message(key).value, args)
-        assert not errors, errors
-        return value
-
-
-@dataclass(frozen=True)
-class Step:
-    """One citizen action: wait for `expect` (a regex) if given, then do `kind` with `value`.
-
-    kind: "text" (send a message), "click" (press the button labelled `value` on the bot's
-    newest message) or "contact" (share a phone number).
-    """
-
-    kind: str
-    value: str
-    expect: str | None = None
-    also: tuple[str, ...] = ()  # other labels that do the same (the classifier's variants)
-
-
-def intake_steps(labels: Labels, story: str) -> list[Step]:
-    """A complete intake in English, as tests/e2e files it: 18 updates per appeal."""
-    en = labels
-    return [
-        Step("text", "/start"),
-        Step("click", "English"),
-        Step("click", en("choice-consent-agree")),
-        Step("click", en("choice-filer-self")),
-        Step("text", story, expect="Tell us what happened"),
-        # The classifier proposes the category with one "Yes" button, or offers a few.
-        Step(
-            "click",
-            en("button-category-yes", category=en("category-labour")),
-            also=(en("category-labour"),),
-        ),
-        Step("click", en("choice-jurisdiction-continue")),
-        Step("click", en("region-pavlodar")),
-        Step("text", "LLP Pavlodar Build", expect="Which body or official"),
-        Step("click", en("choice-incident-age-month")),
-        Step("click", en("choice-prior-complaint-no")),
-        Step("text", "To get my salary paid", expect="What do you ask for"),
-        Step("text", "Aigerim Sarsenova", expect="Your full name"),
-        Step("contact", "+77012345678", expect="Your phone number"),
-        Step("click", en("button-skip")),
-        Step("text", "Pavlodar, Lenin street 1", expect="postal address"),
-        Step("click", en("choice-confidential-no")),
-        Step("click", en("button-submit")),
-    ]
-
-
-def story_for(i: int) -> str:
-    # A different text per citizen, so the NLU's small result cache does not answer for it.
-    return (
-        f"My employer in Pavlodar has not paid my salary for {3 + i % 9} months; "
-        f"I worked at the plant as worker number {i}."
-    )
 
 
 @dataclass

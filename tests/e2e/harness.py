@@ -12,6 +12,8 @@ from typing import Any
 
 import aiohttp
 
+from bench.journey import NUMBER as JOURNEY_NUMBER
+from bench.journey import Step, intake_steps
 from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,35 +166,18 @@ class Act:
             await sb.wait_text(user_id, self.after)
         await getattr(sb, self.kind)(user_id, self.value)
 
+    @classmethod
+    def of(cls, step: Step) -> "Act":
+        # Strict: the first label only (the benchmark also accepts the classifier's variants;
+        # here the real classifier must propose the category itself).
+        return cls("send" if step.kind == "text" else step.kind, step.value, step.expect)
 
-# A labour appeal from Pavlodar, filed with buttons and typing: the conversation as a table,
-# so tests can stop, kill or break things between any two steps. The last step submits.
-LABOUR_APPEAL = (
-    Act("send", "/start"),
-    Act("click", "English"),
-    Act("click", en("choice-consent-agree")),
-    Act("click", en("choice-filer-self")),
-    Act(
-        "send",
-        "My employer in Pavlodar has not paid my salary for three months.",
-        after="Tell us what happened",
-    ),
-    # The real classifier proposes the category; one tap confirms it.
-    Act("click", en("button-category-yes", category=en("category-labour"))),
-    Act("click", en("choice-jurisdiction-continue")),
-    Act("click", en("region-pavlodar")),
-    Act("send", "LLP Pavlodar Build", after="Which body or official"),
-    Act("click", en("choice-incident-age-month")),
-    Act("click", en("choice-prior-complaint-no")),
-    Act("send", "To get my salary paid", after="What do you ask for"),
-    Act("send", "Aigerim Sarsenova", after="Your full name"),
-    Act("contact", "+77012345678", after="Your phone number"),
-    Act("click", en("button-skip")),  # IIN
-    Act("send", "Pavlodar, Lenin street 1", after="postal address"),
-    Act("click", en("choice-confidential-no")),
-    Act("click", en("button-submit"), after="Please check your appeal"),
-)
-NUMBER = r"PAV-\d{4}-\d{6}"
+
+# A labour appeal from Pavlodar, filed with buttons and typing (the same script as the
+# benchmark's): the conversation as a table, so tests can stop, kill or break things between
+# any two steps. The last step submits.
+LABOUR_APPEAL = tuple(Act.of(step) for step in intake_steps(en))
+NUMBER = JOURNEY_NUMBER.pattern
 
 
 async def file_appeal(sb: SandboxClient, user_id: int) -> str:
