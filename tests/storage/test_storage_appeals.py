@@ -2,8 +2,6 @@
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,26 +21,18 @@ from dialogs.vocabulary import (
 )
 from storage.models import AppealCounterRow, AppealRow, AttachmentRow
 from storage.repositories import AppealRepository
-
-# The `transaction` fixture (conftest.py): a session in a transaction committed on exit.
-Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+from tests.storage.builders import Transaction, labour_appeal
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
 def make_appeal(**changes: Any) -> NewAppeal:
-    appeal = NewAppeal(
-        user_id=1,
-        chat_id=1,
-        language="kk",
-        consent_at=NOW - timedelta(minutes=10),
-        filer_type=FilerType.SELF,
-        category=Category.LABOUR,
-        story="Жалақы үш ай бойы төленбеді.",
-        region=Region.PAVLODAR,
-        full_name="Айгүл Серікқызы Нұрланова",
-    )
-    return dataclasses.replace(appeal, **changes)
+    kazakh = {
+        "language": "kk",
+        "story": "Жалақы үш ай бойы төленбеді.",
+        "full_name": "Айгүл Серікқызы Нұрланова",
+    }
+    return labour_appeal(now=NOW, **{**kazakh, **changes})
 
 
 async def create(transaction: Transaction, appeal: NewAppeal, now: datetime = NOW) -> str:

@@ -1,10 +1,9 @@
 """Casework: queues, taking and handing back, closing, withdrawal, threads and deadlines."""
 
 import asyncio
-import dataclasses
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,8 +27,7 @@ from storage.casework import CaseRepository, ThreadEntry
 from storage.db import create_engine, create_session_pool
 from storage.models import AppealEventRow, AppealRow
 from storage.repositories import AppealRepository
-
-Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+from tests.storage.builders import Transaction, labour_appeal
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 PAVLODAR = queue_of_region(Region.PAVLODAR)
@@ -38,18 +36,7 @@ REP, OTHER_REP, LEAD = 10, 11, 20
 
 
 def make_appeal(**changes: Any) -> NewAppeal:
-    appeal = NewAppeal(
-        user_id=1,
-        chat_id=1,
-        language="ru",
-        consent_at=NOW - timedelta(minutes=10),
-        filer_type=FilerType.SELF,
-        category=Category.LABOUR,
-        story="Зарплату не платят три месяца.",
-        region=Region.PAVLODAR,
-        full_name="Айгүл Нұрланова",
-    )
-    return dataclasses.replace(appeal, **changes)
+    return labour_appeal(now=NOW, **changes)
 
 
 async def submit(

@@ -3,8 +3,6 @@ blind index; migration 0005 encrypts existing rows and its downgrade decrypts th
 
 import dataclasses
 import hashlib
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,9 +38,8 @@ from storage.crypto import (
 from storage.db import create_engine
 from storage.models import UtcDateTime
 from storage.repositories import AppealRepository, DraftRepository
+from tests.storage.builders import Transaction
 from tests.storage.migrating import migrate, run_sync
-
-Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 IIN = "900101300123"

@@ -3,21 +3,19 @@
 import asyncio
 import os
 import sys
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.casework import CaseRepository
 from storage.crypto import Keyring, generate_key, install_keyring
 from storage.keys import development_keyring, development_keys_path, rotate
 from storage.repositories import AppealRepository, DraftRepository
+from tests.storage.builders import Transaction
 from tests.storage.test_storage_encryption import IIN, SECRETS, file_everything, raw_dump
 
-Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 ROOT = Path(__file__).resolve().parents[2]
 KEY_A, KEY_B, BLIND = generate_key(), generate_key(), generate_key()
 
