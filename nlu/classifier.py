@@ -9,7 +9,9 @@ each (docs/nlu.md, "Speed").
 scikit-learn trains the models; applying them needs only NumPy. Importing scikit-learn and
 SciPy costs a process about 100 MB, so they are imported inside the training functions only,
 and the cache holds a runtime form of plain arrays (`.npz`, read without pickle): the
-vocabularies, idf weights, SVM weights and Platt sigmoids (docs/nlu.md, "Speed and size").
+vocabularies' terms, idf weights, SVM weights and Platt sigmoids (docs/nlu.md, "Speed and
+size"). At run time a vocabulary is a sorted array of the terms' hashes (`TermIndex`), not a
+dict: 117,000 n-grams cost 2.7 MB instead of 16.
 The cache is keyed by the training files and MODEL_VERSION, so a start only loads it.
 """
 
@@ -18,8 +20,9 @@ import json
 import logging
 import os
 import re
+import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
@@ -37,7 +40,7 @@ if TYPE_CHECKING:  # training only: never imported by the bot's runtime
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "7"  # bump when the features, models or cache format change
+MODEL_VERSION = "8"  # bump when the features, models or cache format change
 DEFAULT_CACHE_DIR = Path(os.environ.get("NLU_CACHE_DIR", Path.home() / ".cache" / "ombudsman-nlu"))
 SVM_C = 0.5  # C and the calibration folds were chosen by cross-validation (docs/nlu.md)
 CHAR_NGRAMS = (2, 6)
@@ -158,12 +161,101 @@ def fit_sklearn(x: "csr_matrix", labels: Sequence[str]) -> "CalibratedClassifier
 Vector = tuple[np.ndarray, np.ndarray]  # the column indices and values of one text's features
 
 
+def _terms(utf8: bytes, chunk: int = 1 << 13) -> Iterator[str]:
+    """The newline-separated terms of `utf8`, decoded a slice at a time: never a list of all
+    70,000 str objects at once (~6 MB for a moment, and after the load ~1 MB more resident,
+    measured). A newline byte is never part of a multi-byte UTF-8 character, so a slice ends
+    between two terms."""
+    start = 0
+    while (end := utf8.find(b"\n", start + chunk)) >= 0:
+        yield from _decode(utf8[start:end]).split("\n")
+        start = end + 1
+    yield from _decode(utf8[start:]).split("\n")
+
+
+def _decode(utf8: bytes) -> str:
+    return utf8.decode("utf-8", "surrogatepass")  # a lone surrogate in a term survives
+
+
+class TermIndex:
+    """A vectorizer's vocabulary (term -> column) as two arrays: the terms' 64-bit hashes,
+    sorted, and each one's column, searched with `np.searchsorted`. A dict of 117,000 n-grams
+    costs 16 MB (its str and int objects and its table); this, 12 bytes a term plus the terms
+    in UTF-8 (kept for `save_runtime`): 2.7 MB (docs/nlu.md, "Speed and size").
+
+    The hash is Python's own `hash()`, which a str caches: `Counter` has computed it already,
+    so looking up a text's n-grams is no slower than with a dict (measured). It is keyed by a
+    secret of each process, so the terms are hashed at each load. Exactness: two terms with
+    one hash would share a column, so that is checked, and the index then falls back to a dict
+    (exact; about 1 load in 5 billion, or always where hashes are narrower than 64 bits). An
+    unseen n-gram is taken for a term only if its 64-bit hash equals one of ≤ 70,000 terms'
+    hashes: ≤ 4e-15 an n-gram; and without the secret no text can be made to do it."""
+
+    hash_of: ClassVar[Callable[[str], int]] = hash  # tests swap in a weak one (staticmethod)
+
+    def __init__(self, utf8: bytes, size: int) -> None:
+        """`utf8`: the terms in column order, a newline between them (as `save_runtime`
+        writes them)."""
+        if size < 1 or utf8.count(b"\n") != size - 1:
+            raise ValueError(f"expected {size} terms")
+        self.utf8 = utf8
+        self.size = size
+        self.hashes = np.fromiter(map(self.hash_of, _terms(utf8)), np.int64, size)
+        self.columns = np.argsort(self.hashes).astype(np.int32)  # half the memory of int64
+        self.hashes.sort()  # in place: one array fewer at the load's peak
+        self.exact: dict[str, int] | None = None
+        if sys.hash_info.width < 64 or bool((self.hashes[1:] == self.hashes[:-1]).any()):
+            log.warning("nlu: two n-grams share a hash in this process; using a dict (~10 MB)")
+            self.exact = dict(zip(_terms(utf8), range(size), strict=True))
+
+    @classmethod
+    def from_terms(cls, terms: Sequence[str]) -> Self:
+        """From the terms in column order."""
+        if any("\n" in t for t in terms):  # the analysers never cut one: whitespace is split
+            raise ValueError("a term contains a newline")
+        return cls("\n".join(terms).encode("utf-8", "surrogatepass"), len(terms))
+
+    @classmethod
+    def from_vocabulary(cls, vocabulary: dict[str, int]) -> Self:
+        """From a scikit-learn `vocabulary_` (term -> column)."""
+        terms = sorted(vocabulary, key=vocabulary.__getitem__)
+        if [vocabulary[t] for t in terms] != list(range(len(terms))):
+            raise ValueError("vocabulary columns are not 0..n-1")
+        return cls.from_terms(terms)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def terms(self) -> list[str]:
+        return list(_terms(self.utf8))
+
+    def find(self, counts: Counter[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The columns of the counted n-grams that are terms, and their counts, in the order of
+        `counts` (so the sums over them are the same as with a dict, to the last bit)."""
+        if self.exact is not None:
+            return self._find_exact(counts, self.exact)
+        keys = np.fromiter(map(self.hash_of, counts), np.int64, len(counts))
+        at = np.searchsorted(self.hashes, keys)
+        np.minimum(at, self.size - 1, out=at)  # a key above every hash: no match, not an error
+        hit = self.hashes[at] == keys
+        tf = np.fromiter(counts.values(), np.float64, len(counts))[hit]
+        return self.columns[at[hit]].astype(np.int64), tf
+
+    @staticmethod
+    def _find_exact(counts: Counter[str], exact: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        found = [(j, n) for gram, n in counts.items() if (j := exact.get(gram)) is not None]
+        return (
+            np.fromiter((j for j, _ in found), np.int64, len(found)),
+            np.fromiter((n for _, n in found), np.float64, len(found)),
+        )
+
+
 @dataclass(eq=False)  # holds arrays: compared by identity
 class FeaturePart:
     """One TF-IDF vectorizer as plain data: how to cut n-grams, their columns, their idf."""
 
     spec: dict[str, Any]
-    vocabulary: dict[str, int]
+    vocabulary: TermIndex
     idf: np.ndarray
 
     def __post_init__(self) -> None:
@@ -178,7 +270,7 @@ class Features:
 
     def __init__(self, parts: Sequence[FeaturePart]) -> None:
         self.parts = list(parts)
-        self._parts: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] = []
+        self._parts: list[tuple[Callable[[str], list[str]], TermIndex, np.ndarray, int]] = []
         offset = 0
         for p in self.parts:
             self._parts.append((p.analyze, p.vocabulary, p.idf, offset))
@@ -195,7 +287,7 @@ class Features:
             [
                 FeaturePart(
                     _spec_of(v),
-                    {str(k): int(j) for k, j in v.vocabulary_.items()},
+                    TermIndex.from_vocabulary({str(k): int(j) for k, j in v.vocabulary_.items()}),
                     np.asarray(v.idf_, dtype=np.float64),
                 )
                 for v in vectorizers
@@ -205,14 +297,9 @@ class Features:
     def vector(self, text: str) -> Vector:
         indices, values = [], []
         for analyze, vocabulary, idf, offset in self._parts:
-            counts = Counter(analyze(text))
-            found = [
-                (j, n) for gram, n in counts.items() if (j := vocabulary.get(gram)) is not None
-            ]
-            if not found:
+            idx, tf = vocabulary.find(Counter(analyze(text)))
+            if not len(idx):
                 continue
-            idx = np.fromiter((j for j, _ in found), np.int64, len(found))
-            tf = np.fromiter((n for _, n in found), np.float64, len(found))
             part = (np.log(tf) + 1.0) * idf[idx]  # sublinear tf times idf, as scikit-learn
             part /= np.sqrt(part @ part)
             indices.append(idx + offset)
@@ -459,20 +546,16 @@ _MODEL_ARRAYS = ("weights", "bias", "slope", "offset")
 def save_runtime(path: Path, features: Features, models: dict[str, CalibratedLinear]) -> None:
     """Features and models as plain arrays plus a JSON header, in one `.npz`: loading it runs
     no pickle and needs neither scikit-learn nor SciPy."""
-    parts = []
-    for p in features.parts:
-        terms = sorted(p.vocabulary, key=p.vocabulary.__getitem__)
-        # Columns are 0..n-1 in scikit-learn; stored as the list of terms in column order.
-        if [p.vocabulary[t] for t in terms] != list(range(len(terms))):
-            raise ValueError("vocabulary columns are not 0..n-1")
-        parts.append({**p.spec, "terms": terms})
     header = {
         "version": MODEL_VERSION,
-        "parts": parts,
+        "parts": [{**p.spec, "size": len(p.vocabulary)} for p in features.parts],
         "models": {name: {"classes": m.classes} for name, m in models.items()},
     }
     arrays = {"header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
     for i, p in enumerate(features.parts):
+        # The terms in column order, as UTF-8 with a newline between them: a fraction of the
+        # JSON list of them (which wrote Cyrillic as \uXXXX) and no str objects at load.
+        arrays[f"terms_{i}"] = np.frombuffer(p.vocabulary.utf8, dtype=np.uint8)
         arrays[f"idf_{i}"] = p.idf
     for name, m in models.items():
         for field in _MODEL_ARRAYS:
@@ -490,14 +573,7 @@ def load_runtime(path: Path) -> tuple[Features, dict[str, CalibratedLinear]]:
         header = json.loads(npz["header"].tobytes())
         if header["version"] != MODEL_VERSION:
             raise ValueError(f"{path} is version {header['version']}, not {MODEL_VERSION}")
-        parts = [
-            FeaturePart(
-                {k: v for k, v in spec.items() if k != "terms"},
-                dict(zip(spec["terms"], range(len(spec["terms"])), strict=True)),
-                npz[f"idf_{i}"],
-            )
-            for i, spec in enumerate(header["parts"])
-        ]
+        parts = [_load_part(npz, i, spec) for i, spec in enumerate(header["parts"])]
         models = {
             name: CalibratedLinear(
                 m["classes"], *(npz[f"{name}_{field}"] for field in _MODEL_ARRAYS)
@@ -505,6 +581,14 @@ def load_runtime(path: Path) -> tuple[Features, dict[str, CalibratedLinear]]:
             for name, m in header["models"].items()
         }
     return Features(parts), models
+
+
+def _load_part(npz: Any, i: int, spec: dict[str, Any]) -> FeaturePart:
+    idf = npz[f"idf_{i}"]
+    if len(idf) != spec["size"]:
+        raise ValueError(f"part {i}: {len(idf)} idf weights for {spec['size']} terms")
+    vocabulary = TermIndex(npz[f"terms_{i}"].tobytes(), spec["size"])
+    return FeaturePart({k: v for k, v in spec.items() if k != "size"}, vocabulary, idf)
 
 
 def data_fingerprint(paths: Sequence[Path]) -> str:

@@ -5,8 +5,10 @@ an ordinary retraining does not.
 """
 
 import json
+import logging
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from nlu.classifier import (
     CalibratedLinear,
     CategoryClassifier,
     Features,
+    TermIndex,
     UrgencyClassifier,
     build_analyzer,
     fit_sklearn,
@@ -194,6 +197,72 @@ def test_the_runtime_form_predicts_what_scikit_learn_does(reference, name):
     got = np.array([runtime.probabilities_of(features.vector(t)) for t in texts])
     assert np.abs(got - expected).max() < 1e-9
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+
+
+def test_the_term_index_finds_every_term_at_its_column_and_nothing_else(nlu):
+    # The vocabulary is a sorted array of hashes (TermIndex): two terms with one hash would
+    # share a column, and an n-gram found that is not a term would add a feature.
+    texts = [*(g.text for g in GOLDEN), *HOLDOUT, *EDGE_CASES]
+    for part in nlu.classifier.features.parts:
+        index = part.vocabulary
+        assert index.exact is None  # no collision: the compact form is in use
+        assert (index.hashes[1:] > index.hashes[:-1]).all()
+        assert np.array_equal(np.sort(index.columns), np.arange(len(index)))
+        terms = index.terms()
+        assert len(terms) == len(index) == len(part.idf)
+        columns, counts = index.find(Counter(terms))
+        assert np.array_equal(columns, np.arange(len(index)))
+        assert (counts == 1).all()
+        known = set(terms)
+        unseen = Counter(g for t in texts for g in part.analyze(t) if g not in known)
+        assert len(unseen) > 1000
+        assert len(index.find(unseen)[0]) == 0
+
+
+def test_the_term_index_stays_exact_when_two_terms_share_a_hash(monkeypatch, caplog):
+    # Python's hash is 64 bits, so this happens at about 1 load in 5 billion: forced here.
+    monkeypatch.setattr(TermIndex, "hash_of", staticmethod(len))
+    with caplog.at_level(logging.WARNING, logger="nlu.classifier"):
+        index = TermIndex.from_terms(["ab", "cd", "abc", "ж"])
+    assert "share a hash" in caplog.text
+    columns, counts = index.find(Counter(["cd", "zz", "abc", "cd", "ab", "жж"]))
+    assert columns.tolist() == [1, 2, 0]
+    assert counts.tolist() == [2, 1, 1]
+
+
+def test_the_term_index_finds_no_n_gram_below_between_or_above_its_hashes(monkeypatch):
+    monkeypatch.setattr(TermIndex, "hash_of", staticmethod(lambda s: ord(s[0])))
+    index = TermIndex.from_terms(["d", "b"])
+    columns, counts = index.find(Counter(["a", "e", "b", "c", "d", "b"]))
+    assert columns.tolist() == [1, 0]
+    assert counts.tolist() == [2, 1]
+
+
+@pytest.mark.parametrize("seed", ["0", "12345"])
+def test_another_process_builds_the_same_vectors(nlu, nlu_cache, seed):
+    # Each process hashes the terms with its own salt (PYTHONHASHSEED): the vectors of a
+    # process that loads the cache must be this process's, to the last bit.
+    texts = [g.text for g in GOLDEN[::20]] + HOLDOUT[::20]
+    code = (
+        "import json, sys, nlu.service\n"
+        "f = nlu.service.load_nlu().classifier.features\n"
+        "texts = json.load(sys.stdin)\n"
+        "vectors = [(i.tolist(), [x.hex() for x in v]) for i, v in map(f.vector, texts)]\n"
+        "print(json.dumps(vectors))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"NLU_CACHE_DIR": str(nlu_cache), "PATH": "/usr/bin:/bin", "PYTHONHASHSEED": seed},
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    features = nlu.classifier.features
+    expected = [(i.tolist(), [x.hex() for x in v]) for i, v in map(features.vector, texts)]
+    assert [(i, v) for i, v in json.loads(out.stdout)] == expected
 
 
 def test_the_bot_runtime_imports_neither_scikit_learn_nor_scipy(nlu, nlu_cache):
