@@ -21,6 +21,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict, deque
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.journey import NUMBER, Labels, Step, intake_steps, story_for
-from bench.procs import BotProcess
+from bench.procs import ROOT, BotProcess
 from sandbox.server import Sandbox, start_sandbox
 from sandbox.state import Chat
 from storage.crypto import generate_key
@@ -268,6 +269,19 @@ class Citizen:
             newest = self.newest_bot_message().message_id
 
 
+_TRAINED: set[str] = set()
+
+
+def train_models(cache_dir: str) -> None:
+    """Train (or just load) the NLU models once, outside the bots: a bot that trains them at
+    its first start would report scikit-learn's peak memory as its own."""
+    if cache_dir not in _TRAINED:
+        code = "from nlu.classifier import Models, load_or_train; load_or_train(Models)"
+        env = {**os.environ, "NLU_CACHE_DIR": cache_dir}
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
+        _TRAINED.add(cache_dir)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -350,6 +364,7 @@ async def _run(
         env["NLU_CACHE_DIR"] = os.environ.get(
             "NLU_CACHE_DIR", str(Path.home() / ".cache" / "ombudsman-nlu")
         )
+        await asyncio.to_thread(train_models, env["NLU_CACHE_DIR"])
         # The deadline watcher sweeps every 5 minutes by default: keep it, as in production.
     if scenario.redis:
         assert services.redis_url
