@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, exists, literal, select
+from sqlalchemy import BigInteger, Boolean, Select, bindparam, exists, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,36 +57,14 @@ async def arrive(
     chat waiting (as in OutboxRepository.add).
     """
     _require_aware(now, "now")
-    me = select(literal(user_id, BigInteger).label("id")).subquery("me")
-    waiting = exists().where(
-        OutboxRow.chat_id == chat_id,
-        OutboxRow.failed_at.is_(None),
-        OutboxRow.id.not_in(delivered),
-    )
-    columns: list[Any] = [
-        UserRow.id.label("known_user"),
-        UserRow.language,
-        *_STAFF_COLUMNS,
-        DraftRow.data.label("draft_data"),
-        DraftRow.revision.label("draft_revision"),
-        DraftRow.updated_at.label("draft_updated_at"),
-        waiting.label("chat_waiting"),
-    ]
+    params = {"user_id": user_id, "chat_id": chat_id, "delivered": list(delivered)}
+    mark = {"bot_id": bot_id, "update_id": update_id, "processed_at": now}
     if session.get_bind().dialect.name == "postgresql":
-        mark = (
-            postgresql.insert(ProcessedUpdateRow)
-            .values(bot_id=bot_id, update_id=update_id, processed_at=now)
-            .on_conflict_do_nothing(
-                index_elements=[ProcessedUpdateRow.bot_id, ProcessedUpdateRow.update_id]
-            )
-            .returning(ProcessedUpdateRow.update_id)
-            .cte("mark")
-        )
-        row = (await session.execute(_read(me, columns, exists(select(mark))))).one()
+        row = (await session.execute(_MARK_AND_READ, {**params, **mark})).one()
         first_time = row.first_time
-    else:
+    else:  # SQLite: no INSERT inside a WITH
         first_time = await UpdateLog(session).first_time(bot_id, update_id, now=now)
-        row = (await session.execute(_read(me, columns, literal(first_time)))).one()
+        row = (await session.execute(_READ, {**params, "first_time": first_time})).one()
     staff = None if row.user_id is None else _staff(row)
     draft = (
         None
@@ -107,11 +85,45 @@ async def arrive(
     )
 
 
-def _read(me: Any, columns: list[Any], first_time: Any) -> Select[Any]:
+def _read(first_time: Any) -> Select[Any]:
+    me = select(bindparam("user_id", type_=BigInteger).label("id")).subquery("me")
+    waiting = exists().where(
+        OutboxRow.chat_id == bindparam("chat_id"),
+        OutboxRow.failed_at.is_(None),
+        OutboxRow.id.not_in(bindparam("delivered", expanding=True)),
+    )
     return (
-        select(first_time.label("first_time"), *columns)
+        select(
+            first_time.label("first_time"),
+            UserRow.id.label("known_user"),
+            UserRow.language,
+            *_STAFF_COLUMNS,
+            DraftRow.data.label("draft_data"),
+            DraftRow.revision.label("draft_revision"),
+            DraftRow.updated_at.label("draft_updated_at"),
+            waiting.label("chat_waiting"),
+        )
         .select_from(me)
         .outerjoin(UserRow, UserRow.id == me.c.id)
         .outerjoin(StaffRow, StaffRow.user_id == me.c.id)
         .outerjoin(DraftRow, DraftRow.user_id == me.c.id)
     )
+
+
+# Built once, with bound parameters: building and keying a statement of this size for every
+# update cost more than running it (about 1 ms of CPU, measured).
+_MARK = (
+    postgresql.insert(ProcessedUpdateRow)
+    .values(
+        bot_id=bindparam("bot_id"),
+        update_id=bindparam("update_id"),
+        processed_at=bindparam("processed_at"),
+    )
+    .on_conflict_do_nothing(
+        index_elements=[ProcessedUpdateRow.bot_id, ProcessedUpdateRow.update_id]
+    )
+    .returning(ProcessedUpdateRow.update_id)
+    .cte("mark")
+)
+_MARK_AND_READ = _read(exists(select(_MARK)))
+_READ = _read(bindparam("first_time", type_=Boolean))

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -159,15 +159,9 @@ class DraftRepository:
     async def save(self, user_id: int, data: dict[str, Any], revision: int) -> None:
         """Insert or replace the user's draft (data must be JSON-serialisable)."""
         await UserRepository(self._session).ensure(user_id)
-        now = utcnow()
-        statement = _insert(self._session)(DraftRow).values(
-            user_id=user_id, data=data, revision=revision, updated_at=now
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[DraftRow.user_id],
-            set_={"data": data, "revision": revision, "updated_at": now},
-        )
-        await self._session.execute(statement)
+        upsert = _DRAFT_UPSERT[self._session.get_bind().dialect.name]
+        values = {"user_id": user_id, "data": data, "revision": revision, "updated_at": utcnow()}
+        await self._session.execute(upsert, values)
         # Read again from the database if asked: a caller may still change `data`.
         self._session.info.get(_DRAFTS_READ, {}).pop(user_id, None)
 
@@ -366,6 +360,24 @@ def _unique_attachments(attachments: Iterable[Attachment]) -> list[Attachment]:
             seen.add(attachment.file_unique_id)
             unique.append(attachment)
     return unique
+
+
+def _draft_upsert(insert: Callable[..., Any]) -> Any:
+    statement = insert(DraftRow).values(
+        {c: bindparam(c) for c in ("user_id", "data", "revision", "updated_at")}
+    )
+    # `excluded`: the new row's values, so the draft is bound (and encrypted) once, not twice.
+    return statement.on_conflict_do_update(
+        index_elements=[DraftRow.user_id],
+        set_={c: statement.excluded[c] for c in ("data", "revision", "updated_at")},
+    )
+
+
+# Built once: constructing and keying the statement per update cost more than running it.
+_DRAFT_UPSERT = {
+    "postgresql": _draft_upsert(postgresql.insert),
+    "sqlite": _draft_upsert(sqlite.insert),
+}
 
 
 class UpdateLog:
