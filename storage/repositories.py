@@ -380,6 +380,23 @@ _DRAFT_UPSERT = {
 }
 
 
+def _mark_update(insert: Callable[..., Any]) -> Any:
+    return (
+        insert(ProcessedUpdateRow)
+        .values({c: bindparam(c) for c in ("bot_id", "update_id", "processed_at")})
+        .on_conflict_do_nothing(
+            index_elements=[ProcessedUpdateRow.bot_id, ProcessedUpdateRow.update_id]
+        )
+        .returning(ProcessedUpdateRow.update_id)
+    )
+
+
+_MARK_UPDATE = {
+    "postgresql": _mark_update(postgresql.insert),
+    "sqlite": _mark_update(sqlite.insert),
+}
+
+
 class UpdateLog:
     """Which Telegram updates were handled already (exactly-once handling of each update)."""
 
@@ -389,15 +406,9 @@ class UpdateLog:
     async def first_time(self, bot_id: int, update_id: int, *, now: datetime) -> bool:
         """Record the update; False if it was recorded before (then skip it)."""
         _require_aware(now, "now")
-        statement = (
-            _insert(self._session)(ProcessedUpdateRow)
-            .values(bot_id=bot_id, update_id=update_id, processed_at=now)
-            .on_conflict_do_nothing(
-                index_elements=[ProcessedUpdateRow.bot_id, ProcessedUpdateRow.update_id]
-            )
-            .returning(ProcessedUpdateRow.update_id)
-        )
-        return (await self._session.execute(statement)).first() is not None
+        mark = _MARK_UPDATE[self._session.get_bind().dialect.name]
+        values = {"bot_id": bot_id, "update_id": update_id, "processed_at": now}
+        return (await self._session.execute(mark, values)).first() is not None
 
     async def forget_before(self, before: datetime) -> int:
         """Drop records older than Telegram's redelivery window; return how many."""
