@@ -302,9 +302,7 @@ class Postman:
                 await outbox.retry_later(entry_id, not_before=not_before)
             for entry_id in report.failed:
                 await outbox.failed(entry_id, now=self.clock())
-            messages = ChatMessages(session)
-            for chat_id, message_id in report.sent:
-                await messages.record(chat_id, [message_id], now=self.clock())
+            await ChatMessages(session).record(report.sent, now=self.clock())
 
     async def _deliver_chat(self, bot: Bot, chat: list[OutboxEntry], report: "_Report") -> None:
         for i, entry in enumerate(chat):

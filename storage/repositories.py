@@ -418,6 +418,20 @@ class UpdateLog:
         return result.rowcount or 0
 
 
+def _record_message(insert: Callable[..., Any]) -> Any:
+    return (
+        insert(ChatMessageRow.__table__)
+        .values({c: bindparam(c) for c in ("chat_id", "message_id", "sent_at")})
+        .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+    )
+
+
+_RECORD_MESSAGE = {
+    "postgresql": _record_message(postgresql.insert),
+    "sqlite": _record_message(sqlite.insert),
+}
+
+
 class ChatMessages:
     """Ids of recent messages in citizens' private chats (no contents), so the bot can delete
     a conversation on request. Telegram lets a bot delete messages for 48 hours only."""
@@ -425,16 +439,14 @@ class ChatMessages:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def record(self, chat_id: int, message_ids: Iterable[int], *, now: datetime) -> None:
+    async def record(self, messages: Iterable[tuple[int, int]], *, now: datetime) -> None:
+        """Remember (chat id, message id) pairs; one already remembered is left as it is."""
         _require_aware(now, "now")
-        rows = [{"chat_id": chat_id, "message_id": m, "sent_at": now} for m in set(message_ids)]
+        rows = [{"chat_id": c, "message_id": m, "sent_at": now} for c, m in set(messages)]
         if rows:
+            # One statement for the whole batch (executemany), built once.
             await self._session.execute(
-                _insert(self._session)(ChatMessageRow)
-                .values(rows)
-                .on_conflict_do_nothing(
-                    index_elements=[ChatMessageRow.chat_id, ChatMessageRow.message_id]
-                )
+                _RECORD_MESSAGE[self._session.get_bind().dialect.name], rows
             )
 
     async def since(self, chat_id: int, since: datetime) -> list[int]:

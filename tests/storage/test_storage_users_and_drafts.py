@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import UserRow
-from storage.repositories import DraftRepository, UserRepository
+from storage.repositories import ChatMessages, DraftRepository, UserRepository
 
 # The `transaction` fixture (conftest.py): a session in a transaction committed on exit.
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -134,3 +134,20 @@ async def test_draft_creates_its_user_and_is_deleted_with_it(transaction: Transa
         # The foreign key is enforced (on SQLite only with PRAGMA foreign_keys).
         await session.execute(delete(UserRow).where(UserRow.id == 3))
         assert await DraftRepository(session).load(3) is None
+
+
+async def test_message_ids_are_remembered_in_one_batch_and_once(transaction):
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    async with transaction() as s:
+        messages = ChatMessages(s)
+        await messages.record([(1, 10), (2, 20), (1, 11), (1, 10)], now=now)
+        await messages.record([], now=now)
+    async with transaction() as s:
+        messages = ChatMessages(s)
+        # Seen again later (a letter delivered twice): kept with its first time.
+        await messages.record([(1, 11), (1, 12)], now=now + timedelta(hours=1))
+        assert await messages.since(1, now) == [10, 11, 12]
+        assert await messages.since(1, now + timedelta(minutes=30)) == [12]
+        assert await messages.since(2, now) == [20]
+        assert await messages.forget_before(now + timedelta(minutes=30)) == 3
+        assert await messages.since(1, now) == [12]
