@@ -38,6 +38,13 @@ def keyring() -> Iterator[Keyring]:
     install_keyring(TEST_KEYRING)
 
 
+@pytest.fixture(scope="session")
+def test_keyring() -> Keyring:
+    """The tests' keys for fixtures wider than one test (a database seeded once per module),
+    which are set up before the per-test `keyring` and must encrypt with the same keys."""
+    return TEST_KEYRING
+
+
 @pytest.fixture
 def keyring_environment() -> dict[str, str]:
     """The installed test keys as a command-line tool reads them from the environment.

@@ -25,21 +25,23 @@ appeal changed (take after someone took it, release after it was released, close
 closed, an outcome on another appeal's id).
 """
 
+import asyncio
 import json
 import logging
 import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import pytest_asyncio
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.casework import FollowCb, StaffCb
 from bot.texts import Texts
@@ -50,8 +52,9 @@ from dialogs.routing import CENTRAL, queue_of_region, route
 from dialogs.validation import normalize_iin
 from dialogs.vocabulary import AppealStatus, AttachmentKind, Category, FilerType, Outcome, Region
 from storage.casework import CaseRepository, StaffRepository
+from storage.crypto import Keyring, install_keyring
 from storage.db import create_engine, create_session_pool, upgrade_to_head
-from storage.models import Base
+from storage.models import AppealEventRow, AppealRow, Base
 from storage.repositories import AppealRepository, UserRepository
 from tests.conftest import Citizen, Harness
 from tests.storage.conftest import _reset_postgres
@@ -171,72 +174,50 @@ OWN = {a: frozenset(k for k, s in APPEALS.items() if s.user == a) for a in ACTOR
 CLOSED_MESSAGE = "Closingmessage for the filer"
 
 
-# --- databases: one migrated template per backend, a fresh copy per test ---------------------
+# --- databases: seeded once per backend, handed to each test as seeded ----------------------
+#
+# Emptying and seeding the database for every test took most of this file's time. Each
+# backend is now seeded once per module, and every test starts from the seed as nothing else
+# touched it:
+# - SQLite: a copy of the seeded file, on the production engine; what a test writes dies with
+#   its copy.
+# - PostgreSQL: one connection for the module, and per test a transaction on it that is rolled
+#   back afterwards. Every session, the bot's one per update, the outbox postman's and the
+#   test's own, comes from a pool bound to that connection, so their BEGIN and COMMIT become
+#   SAVEPOINT and RELEASE inside the test's transaction and no write outlives the test.
+#   Sequences do not roll back: they are set back to the seed's values before each test, so
+#   ids are the same whatever ran before. After the rollback every table is compared with the
+#   seed, so a write that escaped through another connection fails the test that made it (and
+#   the ones after it) instead of passing unnoticed.
+
+# The async tests share one event loop per module: the PostgreSQL connection belongs to the
+# loop that opened it, and keeping it (with the statements it has prepared) from test to test
+# halves what the PostgreSQL tests still take. The `world` fixture checks that no task
+# outlives a test.
+ONE_LOOP = pytest.mark.asyncio(loop_scope="module")
 
 
 def _tables() -> list[str]:
     return [table.name for table in reversed(Base.metadata.sorted_tables)]
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ],
-)
-def backend(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
-    """Migrate once per module: a copy (SQLite) or an emptied schema (PostgreSQL) per test
-    keeps the hundreds of rows below fast without sharing any state between them."""
-    import asyncio
-
-    if request.param == "sqlite":
-        template = tmp_path_factory.mktemp("roles") / "template.db"
-        asyncio.run(upgrade_to_head(f"sqlite+aiosqlite:///{template}"))
-        yield "sqlite", str(template)
-        return
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
-
-    async def prepare() -> None:
-        await _reset_postgres(url)
-        await upgrade_to_head(url)
-
-    asyncio.run(prepare())
-    yield "postgres", url
-
-
-@pytest.fixture
-async def pool(backend, tmp_path: Path):
-    kind, where = backend
-    if kind == "sqlite":
-        copy = tmp_path / "roles.db"
-        shutil.copy(where, copy)
-        engine = create_engine(f"sqlite+aiosqlite:///{copy}")
-    else:
-        engine = create_engine(where)
-        async with engine.begin() as connection:
-            await connection.execute(
-                text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE")
-            )
-    yield create_session_pool(engine)
-    await engine.dispose()
-
-
-@dataclass
-class World:
-    h: Harness
-    pool: async_sessionmaker[AsyncSession]
+@dataclass(frozen=True)
+class Seeded:
+    kind: str  # "sqlite" or "postgres"
     ids: dict[str, int]  # appeal key -> id
     numbers: dict[str, str]  # appeal key -> number
+    file: Path | None = None  # SQLite: the seeded file
+    # PostgreSQL: the module's connection, a statement setting every sequence back to the seed,
+    # and a digest of every table's rows.
+    connection: AsyncConnection | None = None
+    restart_sequences: str = ""
+    tables: dict[str, str] = field(default_factory=dict)
 
-    def actor(self, name: str) -> Citizen:
-        return self.h.citizen(ACTORS[name], language_code="en")
 
-
-@pytest.fixture
-async def world(pool) -> World:
+async def seed_database(
+    pool: async_sessionmaker[AsyncSession],
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Store STAFF, ACTORS and APPEALS; return the appeals' ids and numbers."""
     ids, numbers = {}, {}
     async with pool() as s, s.begin():
         staff, users, appeals, cases = (
@@ -284,15 +265,119 @@ async def world(pool) -> World:
                     case.id, ACTORS[seed.taken_by], seed.closed, CLOSED_MESSAGE, now=NOW
                 )
         await staff.deactivate(ACTORS["former_rep"])
-    w = World(Harness(pool, texts=T, catalog=CATALOG), pool, ids, numbers)
     # The seeds are routed as the issue describes them, or the rows below test nothing.
     async with pool() as s:
         queue = {k: (await CaseRepository(s).get(i)).queue for k, i in ids.items()}
     assert queue["custody"] == queue["kar_new"] == queue_of_region(Region.KARAGANDA)
     assert queue["urgent"] == queue_of_region(Region.ASTANA)
     assert route(Category.TORTURE_ILL_TREATMENT, Region.ASTANA, urgent=True).copies == (CENTRAL,)
+    return ids, numbers
+
+
+async def table_digests(connection: AsyncConnection) -> dict[str, str]:
+    """Each table's committed rows (as this connection sees them), as one md5 per table."""
+    digests = " UNION ALL ".join(
+        f"SELECT '{name}', md5(coalesce(string_agg(r::text, ',' ORDER BY r::text), ''))"
+        f" FROM {name} AS r"
+        for name in _tables()
+    )
+    return dict((await connection.execute(text(digests))).all())
+
+
+async def sequence_restarts(connection: AsyncConnection) -> str:
+    """One statement that sets every sequence back to where it is now."""
+    rows = await connection.execute(
+        text(
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename),"
+            " coalesce(last_value, start_value), last_value IS NOT NULL"
+            " FROM pg_sequences WHERE schemaname = current_schema()"
+        )
+    )
+    calls = [f"setval('{name}', {value}, {called})" for name, value, called in rows]
+    assert calls, "no sequences: the tables' ids would not need setting back"
+    return f"SELECT {', '.join(calls)}"
+
+
+@pytest_asyncio.fixture(
+    scope="module",
+    loop_scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ],
+)
+async def seeded(request, tmp_path_factory, test_keyring: Keyring) -> AsyncIterator[Seeded]:
+    # This runs before the per-test `keyring` fixture: the seed is encrypted with its keys.
+    install_keyring(test_keyring)
+    if request.param == "sqlite":
+        file = tmp_path_factory.mktemp("roles") / "seeded.db"
+        url = f"sqlite+aiosqlite:///{file}"
+        await upgrade_to_head(url)
+        engine = create_engine(url)
+        ids, numbers = await seed_database(create_session_pool(engine))
+        await engine.dispose()  # the last connection out folds the write-ahead log in
+        assert not file.with_name(f"{file.name}-wal").exists(), "copies would miss the seed"
+        yield Seeded("sqlite", ids, numbers, file=file)
+        return
+    url = os.environ.get("TEST_POSTGRES_URL", "")
+    if not url:
+        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
+    await _reset_postgres(url)
+    await upgrade_to_head(url)
+    engine = create_engine(url)
+    ids, numbers = await seed_database(create_session_pool(engine))
+    async with engine.connect() as connection:
+        restart, tables = await sequence_restarts(connection), await table_digests(connection)
+        await connection.rollback()  # the reads' transaction: each test begins its own
+        yield Seeded("postgres", ids, numbers, None, connection, restart, tables)
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def pool(seeded: Seeded, tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    if seeded.file is not None:
+        copy = tmp_path / "roles.db"
+        shutil.copy(seeded.file, copy)
+        engine = create_engine(f"sqlite+aiosqlite:///{copy}")
+        yield create_session_pool(engine)
+        await engine.dispose()
+        return
+    connection = seeded.connection
+    assert connection is not None
+    transaction = await connection.begin()
+    await connection.execute(text(seeded.restart_sequences))
+    pool = create_session_pool(connection.engine)
+    pool.configure(bind=connection, join_transaction_mode="create_savepoint")
+    yield pool
+    await transaction.rollback()
+    found = await table_digests(connection)
+    await connection.rollback()  # the digests' read: the next test begins its own transaction
+    escaped = sorted(name for name, digest in found.items() if digest != seeded.tables[name])
+    assert not escaped, f"written outside the test's transaction: {escaped}"
+
+
+@dataclass
+class World:
+    h: Harness
+    pool: async_sessionmaker[AsyncSession]
+    ids: dict[str, int]  # appeal key -> id
+    numbers: dict[str, str]  # appeal key -> number
+
+    def actor(self, name: str) -> Citizen:
+        return self.h.citizen(ACTORS[name], language_code="en")
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def world(seeded: Seeded, pool) -> AsyncIterator[World]:
+    # A new harness per test: the dispatcher's FSM states, rate limits and recording.
+    w = World(
+        Harness(pool, texts=T, catalog=CATALOG), pool, dict(seeded.ids), dict(seeded.numbers)
+    )
     yield w
     assert w.h.recording.violations == [], w.h.recording.violations
+    # The loop is shared: nothing a test started may still run into the next one.
+    left = asyncio.all_tasks() - {asyncio.current_task()}
+    assert not left, left
 
 
 # --- what changed, what was said ---------------------------------------------------------------
@@ -312,27 +397,51 @@ class State:
 
 
 async def snapshot(w: World) -> dict[str, State]:
-    out = {}
+    """Every appeal's state as stored, read straight from its tables in two queries: this runs
+    before and after every step, and reading one appeal at a time through the repository (14
+    queries) took about half of each test's time."""
+    key_of = {appeal_id: key for key, appeal_id in w.ids.items()}
     async with w.pool() as s:
-        cases = CaseRepository(s)
-        for key, appeal_id in w.ids.items():
-            case = await cases.get(appeal_id)
-            thread = await cases.thread(appeal_id)
-            out[key] = State(
-                status=case.status,
-                assignee=case.assignee_id,
-                queue=case.queue,
-                version=case.version,
-                outcome=case.outcome,
-                forwarded_to=case.forwarded_to,
-                withdrawn=case.withdrawn,
-                thread=tuple(
-                    (e.kind.value, e.author_staff_id, e.text)
-                    for e in thread
-                    if e.kind is not EventKind.VIEWED
-                ),
-                viewers=Counter(e.author_staff_id for e in thread if e.kind is EventKind.VIEWED),
+        appeals = await s.execute(
+            select(
+                AppealRow.id,
+                AppealRow.status,
+                AppealRow.assignee_id,
+                AppealRow.queue,
+                AppealRow.version,
+                AppealRow.outcome,
+                AppealRow.forwarded_to,
+                AppealRow.withdrawn,
+            ).where(AppealRow.id.in_(key_of))
+        )
+        events = await s.execute(
+            select(
+                AppealEventRow.appeal_id,
+                AppealEventRow.kind,
+                AppealEventRow.author_staff_id,
+                AppealEventRow.text,
             )
+            .where(AppealEventRow.appeal_id.in_(key_of))
+            .order_by(AppealEventRow.id)  # the thread's order (CaseRepository.thread)
+        )
+    threads: dict[int, list[tuple[EventKind, int | None, str | None]]] = {i: [] for i in key_of}
+    for event in events:
+        threads[event.appeal_id].append((EventKind(event.kind), event.author_staff_id, event.text))
+    out = {}
+    for case in appeals:
+        thread = threads[case.id]
+        out[key_of[case.id]] = State(
+            status=AppealStatus(case.status),
+            assignee=case.assignee_id,
+            queue=case.queue,
+            version=case.version,
+            outcome=None if case.outcome is None else Outcome(case.outcome),
+            forwarded_to=case.forwarded_to,
+            withdrawn=case.withdrawn,
+            thread=tuple((k.value, who, x) for k, who, x in thread if k is not EventKind.VIEWED),
+            viewers=Counter(who for k, who, _ in thread if k is EventKind.VIEWED),
+        )
+    assert out.keys() == w.ids.keys()  # no appeal went missing
     return out
 
 
@@ -563,6 +672,7 @@ PRESSES = {
 }
 
 
+@ONE_LOOP
 @pytest.mark.parametrize("actor", list(ACTORS))
 @pytest.mark.parametrize("rule", [pytest.param(p, id=k) for k, p in PRESSES.items()])
 async def test_staff_buttons(world: World, rule: Press, actor: str):
@@ -631,6 +741,7 @@ def expected_listing(actor: str, view: str) -> set[str]:
     return set(VIEW_LISTS[view] & VISIBLE[actor])
 
 
+@ONE_LOOP
 @pytest.mark.parametrize("actor", list(ACTORS))
 @pytest.mark.parametrize("arg", [pytest.param(v, id=k) for k, v in QUEUE_ARGS.items()])
 async def test_queue_lists_only_what_the_actor_may_see(world: World, arg, actor: str):
@@ -657,6 +768,7 @@ async def test_queue_lists_only_what_the_actor_may_see(world: World, arg, actor:
     assert_unchanged(before, await snapshot(w))  # a listing is not a look at an appeal
 
 
+@ONE_LOOP
 @pytest.mark.parametrize("actor", list(ACTORS))
 async def test_appeal_by_number(world: World, actor: str):
     w, me = world, ACTORS[actor]
@@ -689,6 +801,7 @@ IIN_QUERIES = {
 }  # fmt: skip
 
 
+@ONE_LOOP
 @pytest.mark.parametrize("actor", list(ACTORS))
 @pytest.mark.parametrize("query", [pytest.param(v, id=k) for k, v in IIN_QUERIES.items()])
 async def test_appeal_by_iin(world: World, query, actor: str, caplog):
@@ -718,6 +831,7 @@ async def test_appeal_by_iin(world: World, query, actor: str, caplog):
     assert digits not in logged and typed not in logged
 
 
+@ONE_LOOP
 async def test_more_than_five_appeals_by_one_iin_come_as_buttons(world: World):
     w = world
     async with w.pool() as s, s.begin():
@@ -784,6 +898,7 @@ STAFF_COMMANDS = {
 }
 
 
+@ONE_LOOP
 @pytest.mark.parametrize("actor", list(ACTORS))
 @pytest.mark.parametrize("command", [pytest.param(v, id=k) for k, v in STAFF_COMMANDS.items()])
 async def test_staff_commands(world: World, command: Command, actor: str):
@@ -843,6 +958,7 @@ def citizen_effect(rule: Follow) -> Effect:
     return withdrawn
 
 
+@ONE_LOOP
 @pytest.mark.parametrize("actor", list(ACTORS))
 @pytest.mark.parametrize("rule", [pytest.param(v, id=k) for k, v in FOLLOWS.items()])
 async def test_citizen_buttons_work_only_on_ones_own_appeal(world: World, rule: Follow, actor):
@@ -874,6 +990,7 @@ async def test_citizen_buttons_work_only_on_ones_own_appeal(world: World, rule: 
     assert all(after[k].viewers == before[k].viewers for k in ALL)
 
 
+@ONE_LOOP
 @pytest.mark.parametrize("actor", list(ACTORS))
 async def test_status_shows_only_ones_own_appeals(world: World, actor: str):
     w = world
