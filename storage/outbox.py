@@ -22,9 +22,10 @@ from sqlalchemy.orm import aliased
 from storage.models import OutboxRow
 
 # Per transaction (session.info): chat id -> whether letters to it wait in the outbox, as
-# storage.arrival read it with the update; chats not in it are looked up when letters come.
+# storage.arrival read it when the update arrived; chats not in it are looked up when letters
+# come. A letter another transaction stores for the chat in between is not seen: it was
+# written concurrently with this update's, so neither was due to go first.
 _WAITING = "outbox_waiting"
-
 
 _TABLE = OutboxRow.__table__
 _INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
