@@ -3,9 +3,10 @@
 Every update used to cost five statements for this: the processed-updates mark
 (storage.repositories.UpdateLog), the user's language, the staff lookup and the draft before
 its handler ran, and "does this chat still wait for older letters" (storage.outbox) when its
-replies were stored. `arrive` asks all of it at once; on PostgreSQL the mark is a data-modifying CTE of the same statement, on SQLite (which
-has none) it is a second statement. What was read stays in the session for the rest of the
-update's transaction (see the repositories), so they do not read it again.
+replies were stored. `arrive` asks all of it at once; on PostgreSQL the mark is a
+data-modifying CTE of the same statement, on SQLite (which has none) it is a second
+statement. What was read stays in the session for the rest of the update's transaction (see
+the repositories), so they do not read it again.
 """
 
 from collections.abc import Sequence
