@@ -127,11 +127,13 @@ def build_dispatcher(
                 await set_staff_commands(bot, texts, member, lang)
 
     dp.startup.register(staff_menus)
-    tasks: list[asyncio.Task[None]] = []
+    # The sweep is stopped between rounds (Postman.run says why); the watcher is cancelled.
+    sweeps: list[asyncio.Task[None]] = []
+    watchers: list[asyncio.Task[None]] = []
 
     async def start_background(bot: Bot) -> None:
         if outbox_sweep_seconds is not None:
-            tasks.append(asyncio.create_task(postman.run(bot, every=outbox_sweep_seconds)))
+            sweeps.append(asyncio.create_task(postman.run(bot, every=outbox_sweep_seconds)))
         if deadline_check_seconds is not None:
             watcher = watch_deadlines(
                 session_pool,
@@ -141,12 +143,13 @@ def build_dispatcher(
                 every=deadline_check_seconds,
                 retention_days=retention_days,
             )
-            tasks.append(asyncio.create_task(watcher))
+            watchers.append(asyncio.create_task(watcher))
 
     async def stop_background() -> None:
-        for task in tasks:
+        postman.stop()
+        for task in watchers:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*sweeps, *watchers, return_exceptions=True)
         await postman.close()
 
     dp.startup.register(start_background)

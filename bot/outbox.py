@@ -7,6 +7,7 @@ their number. A 429 that still happens is waited out, never dropped.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -180,6 +181,7 @@ class Postman:
         self._pending = _Report()
         self._recording: list[_Report] = []
         self._recorder: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def stage(
         self, session: AsyncSession, methods: Iterable[TelegramMethod[Any]], *, lease: bool
@@ -231,8 +233,12 @@ class Postman:
         return len(entries)
 
     async def run(self, bot: Bot, *, every: float = 1.0) -> None:
-        """Sweep forever; a failed round (the database away) is logged and retried."""
-        while True:
+        """Sweep until `stop()`; a failed round (the database away) is logged and retried.
+
+        A stop ends the wait between rounds, never a round: cancelled inside its transaction,
+        a round could leave SQLite's write lock held, and the last bookkeeping (`close`) would
+        wait out the busy timeout."""
+        while not self._stopping.is_set():
             try:
                 tried = await self.sweep(bot)
             except asyncio.CancelledError:
@@ -242,7 +248,12 @@ class Postman:
                 tried = 0
             # A full batch means more is waiting: go on at once.
             if tried < self.batch:
-                await asyncio.sleep(every)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), every)
+
+    def stop(self) -> None:
+        """Let `run` finish the round under way and return."""
+        self._stopping.set()
 
     async def deliver(self, bot: Bot, entries: list[OutboxEntry]) -> None:
         """Send leased letters (chats side by side, each chat in order), then record it."""
@@ -288,9 +299,14 @@ class Postman:
             self._recording = [r for r in self._recording if r is not report]
 
     async def close(self) -> None:
-        """Record what is pending before the process stops."""
-        if self._recorder is not None and not self._recorder.done():
-            self._recorder.cancel()
+        """Record what is pending before the process stops. Bookkeeping under way is waited
+        for, not cancelled (for the same reason as in `run`)."""
+        recorder = self._recorder
+        if recorder is not None and not recorder.done():
+            if self._recording:  # inside flush(): its transaction is open
+                await asyncio.gather(recorder, return_exceptions=True)
+            else:  # still waiting to start
+                recorder.cancel()
         await self.flush()
 
     async def _record(self, report: "_Report") -> None:

@@ -1,6 +1,7 @@
 """The persistent outbox as the bot uses it: nothing owed to a person is lost to a crash, an
 outage or Telegram's flood control, and each chat reads the bot's messages in order."""
 
+import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
 
@@ -165,3 +166,25 @@ async def test_deliveries_struck_off_later_keep_nobody_waiting(harness):
         # The citizen's own messages' ids were noted too, for /clear.
         ids = await ChatMessages(s).since(c.user_id, datetime.now(UTC) - timedelta(hours=1))
     assert len(ids) == 6
+
+
+async def test_stopping_waits_for_bookkeeping_under_way_and_loses_none_of_it(harness):
+    """At shutdown the sweep ends between rounds and a bookkeeping round already under way
+    is finished, not cancelled: cancelled inside its transaction it could leave SQLite's write
+    lock held (the last round then waited out the 15 s busy timeout) and its deliveries would
+    be sent again."""
+    postman = Postman(harness.session_pool, throttle=UNTHROTTLED, record_every=0.0)
+    h = Harness(harness.session_pool, postman=postman)
+    c = h.citizen(2201, "en")
+    sweep = asyncio.create_task(postman.run(h.bot, every=3600))
+    await c.send("/start")
+    await c.send("/help")
+    # The bookkeeping of the last answer has started (its transaction is open) or is due.
+    postman.stop()
+    async with asyncio.timeout(5):
+        await sweep  # returns by itself: the wait between rounds ends, nothing is cancelled
+        await postman.close()
+    assert await waiting(h) == {"waiting": 0, "failed": 0}
+    async with h.session_pool() as s:
+        ids = await ChatMessages(s).since(c.user_id, datetime.now(UTC) - timedelta(hours=1))
+    assert len(ids) == 4
