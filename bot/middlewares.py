@@ -1,10 +1,11 @@
 """Per-update plumbing: one database transaction, and messages sent only after it commits."""
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.types import TelegramObject
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inputs import guess_language
@@ -72,17 +74,36 @@ async def send(bot: Bot, method: TelegramMethod[Any], attempts: int = 3) -> None
             return
 
 
+class StaleConnection(Exception):
+    """The update's first statement found its pooled database connection dead (a server
+    restart, a dropped NAT entry): nothing of the update has run yet."""
+
+
 class TransactionMiddleware(BaseMiddleware):
     """One session and one transaction per update (repositories never commit), and the
     update's outbox stored in that same transaction: what the bot owes people exists exactly
     when the change it reports does. After the commit the letters are delivered at once;
     whatever a crash or Telegram keeps from going out, the postman's sweep sends later.
-    A failed transaction stores and sends nothing (the errors router apologises)."""
+    A failed transaction stores and sends nothing (the errors router apologises).
+
+    The pool does not ping a connection that was in use seconds ago (storage.db), so one that
+    died since fails the update's first statement: the update is then run once more, on a
+    fresh connection, instead of apologising for a database that is fine."""
 
     def __init__(self, session_pool: async_sessionmaker[AsyncSession], postman: Postman) -> None:
         self.session_pool, self.postman = session_pool, postman
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await self._handle(handler, event, data)
+        except StaleConnection:
+            log.warning(
+                "database connection found dead, update run again update_id=%s",
+                getattr(event, "update_id", None),
+            )
+            return await self._handle(handler, event, data)
+
+    async def _handle(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         outbox = data["outbox"] = Outbox()
         async with self.session_pool() as session, session.begin():
             data["session"] = session
@@ -131,7 +152,9 @@ class ArrivalMiddleware(BaseMiddleware):
         now = datetime.now(UTC)
         user = data.get("event_from_user")
         if user is None:
-            if not await UpdateLog(session).first_time(bot.id, update_id, now=now):
+            with _first_statement():
+                first_time = await UpdateLog(session).first_time(bot.id, update_id, now=now)
+            if not first_time:
                 log.info("duplicate update skipped update_id=%s", update_id)
                 return None
             data["staff"] = None
@@ -140,15 +163,16 @@ class ArrivalMiddleware(BaseMiddleware):
         # A callback from a message too old for Telegram to include comes without a chat;
         # the bot only talks in private chats, whose id is the user's.
         chat_id = chat.id if chat is not None else user.id
-        arrival = await arrive(
-            session,
-            bot_id=bot.id,
-            update_id=update_id,
-            user_id=user.id,
-            chat_id=chat_id,
-            now=now,
-            delivered=self.postman.undeleted([chat_id]),
-        )
+        with _first_statement():
+            arrival = await arrive(
+                session,
+                bot_id=bot.id,
+                update_id=update_id,
+                user_id=user.id,
+                chat_id=chat_id,
+                now=now,
+                delivered=self.postman.undeleted([chat_id]),
+            )
         if not arrival.first_time:
             log.info("duplicate update skipped update_id=%s", update_id)
             return None
@@ -162,6 +186,18 @@ class ArrivalMiddleware(BaseMiddleware):
         data["lang"] = arrival.language or guessed
         data["staff"] = arrival.staff
         return await handler(event, data)
+
+
+@contextlib.contextmanager
+def _first_statement() -> Iterator[None]:
+    """Turn a dead connection found by the update's first statement into StaleConnection."""
+    try:
+        yield
+    except DBAPIError as e:
+        # SQLAlchemy has already discarded the connection (and the pool's older ones).
+        if e.connection_invalidated:
+            raise StaleConnection from e
+        raise
 
 
 class RateLimitMiddleware(BaseMiddleware):

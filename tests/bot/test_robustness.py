@@ -1,12 +1,21 @@
 """Failures around the conversation: the database, Telegram's refusals and flood control."""
 
+import logging
+import os
+
+import pytest
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import SendMessage
 from aiogram.types import Update
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.texts import Texts
-from storage.db import create_engine, create_session_pool
+from storage.db import (
+    create_engine,
+    create_session_pool,
+    empty_postgres_database,
+    upgrade_to_head,
+)
 from storage.models import DraftRow
 from tests.conftest import Harness
 
@@ -39,6 +48,38 @@ async def test_a_failed_commit_sends_none_of_the_replies(harness, monkeypatch):
     # The draft is as it was: the same button works once the database is back.
     sent = await c.click(T.get("en", "choice-consent-agree"))
     assert T.get("en", "ask-filer") in sent[-1]
+
+
+@pytest.mark.postgres
+async def test_a_database_connection_that_died_costs_the_citizen_nothing(caplog):
+    """A PostgreSQL restart or a dropped NAT entry kills a pooled connection that was in use
+    a moment ago (the pool pings only idle ones): the next update runs again on a new one."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
+    await empty_postgres_database(url)
+    await upgrade_to_head(url)
+    engine = create_engine(url)
+    engine.sync_engine.pool._pool.maxsize = 1  # the bot's one connection, reused each time
+    killer = create_engine(url)
+    try:
+        h = Harness(create_session_pool(engine))
+        c = h.citizen(language_code="en")
+        await c.send("/start")
+        async with engine.connect() as connection:
+            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with killer.begin() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+        with caplog.at_level(logging.WARNING, logger="bot.middlewares"):
+            sent = await c.click("English")
+        assert T.get("en", "error-generic") not in sent
+        assert T.get("en", "ask-consent").splitlines()[0] in sent[-1]
+        assert "database connection found dead" in caplog.text
+        assert h.recording.violations == []
+    finally:
+        await killer.dispose()
+        await engine.dispose()
 
 
 async def test_an_edit_telegram_refuses_does_not_disturb_the_conversation(harness):
