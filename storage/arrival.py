@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.casework import Staff
 from storage.casework import _STAFF_COLUMNS, _staff
+from storage.db import execute_core
 from storage.models import DraftRow, OutboxRow, StaffRow, UserRow
 from storage.outbox import remember_waiting
 from storage.repositories import (
@@ -61,11 +62,11 @@ async def arrive(
     params = {"user_id": user_id, "chat_id": chat_id, "delivered": list(delivered)}
     mark = {"bot_id": bot_id, "update_id": update_id, "processed_at": now}
     if session.get_bind().dialect.name == "postgresql":
-        row = (await session.execute(_MARK_AND_READ, {**params, **mark})).one()
+        row = (await execute_core(session, _MARK_AND_READ, {**params, **mark})).one()
         first_time = row.first_time
     else:  # SQLite: no INSERT inside a WITH
         first_time = await UpdateLog(session).first_time(bot_id, update_id, now=now)
-        row = (await session.execute(_READ, {**params, "first_time": first_time})).one()
+        row = (await execute_core(session, _READ, {**params, "first_time": first_time})).one()
     staff = None if row.user_id is None else _staff(row)
     draft = (
         None
@@ -87,27 +88,31 @@ async def arrive(
 
 
 def _read(first_time: Any) -> Select[Any]:
+    # Tables, not mapped classes: a Core statement, run with execute_core.
+    users, staff, drafts, outbox = (
+        row.__table__.c for row in (UserRow, StaffRow, DraftRow, OutboxRow)
+    )
     me = select(bindparam("user_id", type_=BigInteger).label("id")).subquery("me")
     waiting = exists().where(
-        OutboxRow.chat_id == bindparam("chat_id"),
-        OutboxRow.failed_at.is_(None),
-        OutboxRow.id.not_in(bindparam("delivered", expanding=True)),
+        outbox.chat_id == bindparam("chat_id"),
+        outbox.failed_at.is_(None),
+        outbox.id.not_in(bindparam("delivered", expanding=True)),
     )
     return (
         select(
             first_time.label("first_time"),
-            UserRow.id.label("known_user"),
-            UserRow.language,
-            *_STAFF_COLUMNS,
-            DraftRow.data.label("draft_data"),
-            DraftRow.revision.label("draft_revision"),
-            DraftRow.updated_at.label("draft_updated_at"),
+            users.id.label("known_user"),
+            users.language,
+            *(staff[column.key] for column in _STAFF_COLUMNS),
+            drafts.data.label("draft_data"),
+            drafts.revision.label("draft_revision"),
+            drafts.updated_at.label("draft_updated_at"),
             waiting.label("chat_waiting"),
         )
         .select_from(me)
-        .outerjoin(UserRow, UserRow.id == me.c.id)
-        .outerjoin(StaffRow, StaffRow.user_id == me.c.id)
-        .outerjoin(DraftRow, DraftRow.user_id == me.c.id)
+        .outerjoin(UserRow.__table__, users.id == me.c.id)
+        .outerjoin(StaffRow.__table__, staff.user_id == me.c.id)
+        .outerjoin(DraftRow.__table__, drafts.user_id == me.c.id)
     )
 
 

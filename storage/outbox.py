@@ -19,6 +19,7 @@ from sqlalchemy import delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.db import execute_core
 from storage.models import OutboxRow
 
 # Per transaction (session.info): chat id -> whether letters to it wait in the outbox, as
@@ -113,7 +114,7 @@ class OutboxRepository:
         ]
         # A Core INSERT: the ORM's unit of work cost a millisecond per update for rows that
         # are never loaded again in this session.
-        ids = (await self._session.execute(_INSERT, rows)).scalars()
+        ids = (await execute_core(self._session, _INSERT, rows)).scalars()
         known.update(dict.fromkeys(chats, True))  # a later letter in this transaction waits
         if lease_until is None:
             return []

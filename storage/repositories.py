@@ -28,6 +28,7 @@ from dialogs.vocabulary import (
     Outcome,
 )
 from storage.crypto import current_keyring
+from storage.db import execute_core
 from storage.models import (
     AppealCounterRow,
     AppealEventRow,
@@ -161,7 +162,7 @@ class DraftRepository:
         await UserRepository(self._session).ensure(user_id)
         upsert = _DRAFT_UPSERT[self._session.get_bind().dialect.name]
         values = {"user_id": user_id, "data": data, "revision": revision, "updated_at": utcnow()}
-        await self._session.execute(upsert, values)
+        await execute_core(self._session, upsert, values)
         # Read again from the database if asked: a caller may still change `data`.
         self._session.info.get(_DRAFTS_READ, {}).pop(user_id, None)
 
@@ -363,12 +364,13 @@ def _unique_attachments(attachments: Iterable[Attachment]) -> list[Attachment]:
 
 
 def _draft_upsert(insert: Callable[..., Any]) -> Any:
-    statement = insert(DraftRow).values(
+    # On the table, not the mapped class: run with execute_core, without the ORM's layer.
+    statement = insert(DraftRow.__table__).values(
         {c: bindparam(c) for c in ("user_id", "data", "revision", "updated_at")}
     )
     # `excluded`: the new row's values, so the draft is bound (and encrypted) once, not twice.
     return statement.on_conflict_do_update(
-        index_elements=[DraftRow.user_id],
+        index_elements=["user_id"],
         set_={c: statement.excluded[c] for c in ("data", "revision", "updated_at")},
     )
 
@@ -381,13 +383,12 @@ _DRAFT_UPSERT = {
 
 
 def _mark_update(insert: Callable[..., Any]) -> Any:
+    table = ProcessedUpdateRow.__table__
     return (
-        insert(ProcessedUpdateRow)
+        insert(table)
         .values({c: bindparam(c) for c in ("bot_id", "update_id", "processed_at")})
-        .on_conflict_do_nothing(
-            index_elements=[ProcessedUpdateRow.bot_id, ProcessedUpdateRow.update_id]
-        )
-        .returning(ProcessedUpdateRow.update_id)
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        .returning(table.c.update_id)
     )
 
 
@@ -408,7 +409,7 @@ class UpdateLog:
         _require_aware(now, "now")
         mark = _MARK_UPDATE[self._session.get_bind().dialect.name]
         values = {"bot_id": bot_id, "update_id": update_id, "processed_at": now}
-        return (await self._session.execute(mark, values)).first() is not None
+        return (await execute_core(self._session, mark, values)).first() is not None
 
     async def forget_before(self, before: datetime) -> int:
         """Drop records older than Telegram's redelivery window; return how many."""
@@ -445,8 +446,8 @@ class ChatMessages:
         rows = [{"chat_id": c, "message_id": m, "sent_at": now} for c, m in set(messages)]
         if rows:
             # One statement for the whole batch (executemany), built once.
-            await self._session.execute(
-                _RECORD_MESSAGE[self._session.get_bind().dialect.name], rows
+            await execute_core(
+                self._session, _RECORD_MESSAGE[self._session.get_bind().dialect.name], rows
             )
 
     async def since(self, chat_id: int, since: datetime) -> list[int]:
