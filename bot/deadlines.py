@@ -84,8 +84,8 @@ async def watch_deadlines(
             async with session_pool() as session, session.begin():
                 methods = await check_deadlines(session, casework, clock())
                 # Not leased: the outbox sweep delivers them at Telegram's pace.
-                direct, _ = await postman.stage(session, methods, lease=False)
-            for method in direct:
+                staged = await postman.stage(session, methods, lease=False)
+            for method in staged.direct:
                 await send(bot, method)
         except asyncio.CancelledError:
             raise

@@ -108,7 +108,7 @@ class TransactionMiddleware(BaseMiddleware):
         async with self.session_pool() as session, session.begin():
             data["session"] = session
             result = await handler(event, data)
-            direct, leased = await self.postman.stage(session, outbox, lease=True)
+            staged = await self.postman.stage(session, outbox, lease=True)
         message = getattr(event, "message", None)
         if message is not None and message.chat.type == ChatType.PRIVATE:
             # Its id (never its text), for "delete this conversation".
@@ -118,8 +118,10 @@ class TransactionMiddleware(BaseMiddleware):
         if data.get(REPLY_IN_RESPONSE) and result is None:
             # Behind a webhook one request can ride back in the HTTP answer (Telegram runs
             # it): the callback answer, a request saved on most button presses.
-            in_response = next((m for m in direct if isinstance(m, AnswerCallbackQuery)), None)
-        for method in direct:
+            in_response = next(
+                (m for m in staged.direct if isinstance(m, AnswerCallbackQuery)), None
+            )
+        for method in staged.direct:
             if method is in_response:
                 continue
             # Callback answers and menus: they only make sense now, and the update's work is
@@ -128,8 +130,8 @@ class TransactionMiddleware(BaseMiddleware):
                 await send(bot, method)
             except Exception as e:
                 log.warning("direct request failed method=%s: %s", type(method).__name__, e)
-        if leased:
-            await self.postman.deliver(bot, leased)
+        if staged.leased:
+            await self.postman.deliver(bot, staged.leased, staged.requests)
         return result if in_response is None else in_response
 
 

@@ -104,7 +104,7 @@ async def test_a_process_that_dies_after_the_commit_leaves_its_letters_to_the_ot
 ):
     c = harness.citizen(language_code="en")
 
-    async def died(self, bot, entries):  # the process is killed before it can deliver
+    async def died(self, *args):  # the process is killed before it can deliver
         raise SystemExit
 
     monkeypatch.setattr(Postman, "deliver", died)
@@ -120,6 +120,39 @@ async def test_a_process_that_dies_after_the_commit_leaves_its_letters_to_the_ot
     other.clock = lambda: now + timedelta(seconds=31)
     assert await other.sweep(harness.bot) == 1
     assert [m["text"] for m in harness.bot_messages(c.user_id)] == [T.get("en", "ask-language")]
+
+
+async def test_letters_delivered_at_once_go_out_as_built_and_swept_ones_as_stored(
+    harness, monkeypatch
+):
+    """Right after the commit the handler's own requests are sent (rebuilding them from the
+    stored payload would cost CPU on every update); the sweep rebuilds them from the row."""
+    rebuilt = []
+
+    def counting_unpack(entry):
+        rebuilt.append(entry.method)
+        return unpack(entry)
+
+    monkeypatch.setattr("bot.outbox.unpack", counting_unpack)
+    c = harness.citizen(language_code="en")
+    await c.send("/start")
+    await c.click("English")
+    assert rebuilt == []
+    assert (
+        T.get("en", "ask-consent").splitlines()[0] in harness.bot_messages(c.user_id)[-1]["text"]
+    )
+
+    # A letter the process could not deliver at once: the sweep sends it from the row.
+    harness.recording.queue_error(
+        "sendMessage", TelegramNetworkError(method=SendMessage(chat_id=1, text="x"), message="x")
+    )
+    await c.click(T.get("en", "choice-consent-agree"))
+    assert rebuilt == []  # the failed attempt used the handler's request too
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    sweeper = Postman(harness.session_pool, throttle=UNTHROTTLED, clock=lambda: later)
+    assert await sweeper.sweep(harness.bot) == 1
+    assert rebuilt == ["sendMessage"]
+    assert T.get("en", "ask-filer") in harness.bot_messages(c.user_id)[-1]["text"]
 
 
 async def test_a_long_retry_after_is_kept_not_waited_for_and_a_blocked_chat_blocks_nobody(
