@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.casework import Casework
+from bot.filters import COMMAND_LIKE
 from bot.flow import IntakeFlow
 from bot.keyboards import LanguageCb, language_keyboard
 from bot.middlewares import Outbox, Who
@@ -93,6 +94,7 @@ async def status(
 def build_router() -> Router:
     """A new router each time: aiogram attaches a router to one dispatcher only."""
     router = Router(name=__name__)
+    router.message.filter(COMMAND_LIKE)  # its message handlers are all commands
     router.message.register(start, CommandStart())
     router.message.register(start, Command("new"))
     router.message.register(cancel, Command("cancel"))

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.casework import Casework, FollowCb
+from bot.filters import StaffOrInState
 from bot.inputs import FileRejected, attachment_of
 from bot.middlewares import Outbox, Who
 from bot.texts import Texts
@@ -177,6 +178,8 @@ async def cancel_input(
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    # Both message handlers need a citizen input state.
+    router.message.filter(StaffOrInState(CitizenInput, staff=False))
     router.message.register(cancel_input, Command("cancel"), StateFilter(CitizenInput))
     router.message.register(citizen_input, StateFilter(CitizenInput))
     router.callback_query.register(follow_button, FollowCb.filter())

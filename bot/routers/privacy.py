@@ -20,6 +20,7 @@ from aiogram.methods import DeleteMessages, EditMessageReplyMarkup, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import COMMAND_LIKE
 from bot.middlewares import Outbox, Who
 from bot.texts import Texts
 from storage.repositories import ChatMessages
@@ -159,6 +160,7 @@ def _yes_no(
 def build_router() -> Router:
     """A new router each time: aiogram attaches a router to one dispatcher only."""
     router = Router(name=__name__)
+    router.message.filter(COMMAND_LIKE)  # its message handlers are all commands
     router.message.register(forget, Command("forget"))
     router.callback_query.register(forget_chosen, ForgetCb.filter())
     router.message.register(clear, Command("clear"))

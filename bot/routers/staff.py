@@ -33,6 +33,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.casework import Casework, StaffCb, queue_from_arg, queue_name
+from bot.filters import StaffOrInState
 from bot.menus import staff_commands
 from bot.middlewares import Outbox, Who
 from bot.stats import stats_command
@@ -607,6 +608,8 @@ async def staff_list(
 def build_router() -> Router:
     """Only registered staff reach these handlers (see ArrivalMiddleware and the filters)."""
     router = Router(name=__name__)
+    # Every message handler below needs a staff member or a staff input state.
+    router.message.filter(StaffOrInState(StaffInput, staff=True))
     staff_only = StaffFilter()
     admin_only = StaffFilter(admin=True)
     router.message.register(cancel_input, Command("cancel"), StateFilter(StaffInput))
