@@ -476,7 +476,8 @@ def render(report: Report) -> str:
                 f"{r.scenario.processes} process(es): "
                 + " / ".join(str(n) for n in r.per_process_updates)
                 for r in report.scaling
-                if not r.skipped
+                # One process logs no updates (LOG_UPDATES costs CPU): it handled them all.
+                if not r.skipped and r.scenario.processes > 1
             ),
             "",
         ]

@@ -20,7 +20,12 @@ from bot.outbox import Postman, Throttle
 from dialogs.vocabulary import Category, Region
 from nlu.urgency import is_urgent
 from storage.crypto import Keyring, generate_key, install_keyring
-from storage.db import create_engine, create_session_pool, upgrade_to_head
+from storage.db import (
+    create_engine,
+    create_session_pool,
+    empty_postgres_database,
+    upgrade_to_head,
+)
 from tests.recording import RecordingSession
 
 BOT_TOKEN = "42:TEST"
@@ -53,6 +58,17 @@ def keyring_environment() -> dict[str, str]:
     `import tests.conftest` would, and each load makes its own keys.
     """
     return {"ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY, "BLIND_INDEX_KEY": TEST_BLIND_INDEX_KEY}
+
+
+async def fresh_postgres() -> str:
+    """The URL of the test PostgreSQL database, emptied and migrated; skips the test when
+    TEST_POSTGRES_URL is not set (a laptop without the service)."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
+    await empty_postgres_database(url)
+    await upgrade_to_head(url)
+    return url
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ a citizen files, the right representative is notified, takes it, asks, the citiz
 the representative closes it as `forwarded`, the citizen is told, and the statistics count it.
 """
 
-import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,8 +20,7 @@ from storage.models import AppealRow
 from storage.report import build_report
 from storage.repositories import UserRepository
 from tests.bot.test_intake_flow import begin, file_to_summary
-from tests.conftest import Harness
-from tests.storage.conftest import _reset_postgres
+from tests.conftest import Harness, fresh_postgres
 
 T = Texts()
 REP_PAVLODAR, REP_KARAGANDA, CENTRAL_STAFF, CITIZEN = 5001, 5002, 5003, 1001
@@ -41,12 +39,9 @@ def t(key: str, **args) -> str:
 async def pool(request, tmp_path: Path):
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path}/journey.db"
+        await upgrade_to_head(url)
     else:
-        url = os.environ.get("TEST_POSTGRES_URL")
-        if not url:
-            pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
-        await _reset_postgres(url)
-    await upgrade_to_head(url)
+        url = await fresh_postgres()
     engine = create_engine(url)
     yield create_session_pool(engine)
     await engine.dispose()

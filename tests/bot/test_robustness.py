@@ -1,7 +1,6 @@
 """Failures around the conversation: the database, Telegram's refusals and flood control."""
 
 import logging
-import os
 
 import pytest
 from aiogram.exceptions import TelegramRetryAfter
@@ -10,14 +9,9 @@ from aiogram.types import Update
 from sqlalchemy import func, select, text
 
 from bot.texts import Texts
-from storage.db import (
-    create_engine,
-    create_session_pool,
-    empty_postgres_database,
-    upgrade_to_head,
-)
+from storage.db import create_engine, create_session_pool
 from storage.models import DraftRow
-from tests.conftest import Harness
+from tests.conftest import Harness, fresh_postgres
 
 T = Texts()
 
@@ -54,11 +48,7 @@ async def test_a_failed_commit_sends_none_of_the_replies(harness, monkeypatch):
 async def test_a_database_connection_that_died_costs_the_citizen_nothing(caplog):
     """A PostgreSQL restart or a dropped NAT entry kills a pooled connection that was in use
     a moment ago (the pool pings only idle ones): the next update runs again on a new one."""
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
-    await empty_postgres_database(url)
-    await upgrade_to_head(url)
+    url = await fresh_postgres()
     engine = create_engine(url)
     engine.sync_engine.pool._pool.maxsize = 1  # the bot's one connection, reused each time
     killer = create_engine(url)

@@ -2,7 +2,7 @@
 a dead one is replaced before an update's transaction gets it."""
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from sqlalchemy import text
@@ -38,31 +38,45 @@ def pings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sent
 
 
-async def _engine(url: str, monkeypatch: pytest.MonkeyPatch, idle: float) -> AsyncEngine:
-    monkeypatch.setattr(db, "IDLE_PING_SECONDS", idle)
-    # One connection, so that every transaction below reuses the same one.
-    engine = db.create_engine(url)
-    engine.sync_engine.pool._pool.maxsize = 1  # type: ignore[attr-defined]
-    return engine
+@pytest.fixture
+async def engine_with(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Callable[[float], AsyncEngine]]:
+    """Make the application's engine with a given idle time before a ping."""
+    made: list[AsyncEngine] = []
+
+    def make(idle: float) -> AsyncEngine:
+        monkeypatch.setattr(db, "IDLE_PING_SECONDS", idle)
+        engine = db.create_engine(postgres_url)
+        # One connection, so that every transaction below reuses the same one.
+        engine.sync_engine.pool._pool.maxsize = 1  # type: ignore[attr-defined]
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        await engine.dispose()
 
 
 @pytest.fixture
-async def busy_engine(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[AsyncEngine]:
-    engine = await _engine(postgres_url, monkeypatch, idle=3600.0)
-    yield engine
-    await engine.dispose()
+def busy_engine(engine_with: Callable[[float], AsyncEngine]) -> AsyncEngine:
+    return engine_with(3600.0)
 
 
 @pytest.fixture
-async def idle_engine(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[AsyncEngine]:
-    # Every connection counts as idle the moment it is checked in.
-    engine = await _engine(postgres_url, monkeypatch, idle=0.0)
-    yield engine
-    await engine.dispose()
+def idle_engine(engine_with: Callable[[float], AsyncEngine]) -> AsyncEngine:
+    return engine_with(0.0)  # every connection counts as idle the moment it is checked in
+
+
+async def _kill(url: str, pid: int) -> None:
+    """What a server restart or a NAT timeout does to a connection: its server side is gone."""
+    killer = db.create_engine(url)
+    try:
+        async with killer.begin() as connection:
+            stmt = text("SELECT pg_terminate_backend(:pid)")
+            assert (await connection.execute(stmt, {"pid": pid})).scalar_one()
+    finally:
+        await killer.dispose()
 
 
 async def _backend_pid(engine: AsyncEngine) -> int:
@@ -93,14 +107,7 @@ async def test_an_idle_connection_that_died_is_replaced_unnoticed(
     idle_engine: AsyncEngine, postgres_url: str, pings: list[int]
 ) -> None:
     dead = await _backend_pid(idle_engine)
-    # A server restart or a NAT timeout, as the pool sees it: the server side is gone.
-    killer = db.create_engine(postgres_url)
-    try:
-        async with killer.begin() as connection:
-            stmt = text("SELECT pg_terminate_backend(:pid)")
-            assert (await connection.execute(stmt, {"pid": dead})).scalar_one()
-    finally:
-        await killer.dispose()
+    await _kill(postgres_url, dead)
 
     # The update's transaction gets a live connection and never sees the dead one.
     assert await _backend_pid(idle_engine) != dead
@@ -114,12 +121,7 @@ async def test_a_dead_connection_in_steady_use_fails_once_then_is_replaced(
     that finds out (that update is retried, as any failed update is), and the pool replaces
     it: the next transaction works."""
     dead = await _backend_pid(busy_engine)
-    killer = db.create_engine(postgres_url)
-    try:
-        async with killer.begin() as connection:
-            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead})
-    finally:
-        await killer.dispose()
+    await _kill(postgres_url, dead)
     with pytest.raises(DBAPIError) as failure:
         await _backend_pid(busy_engine)
     assert failure.value.connection_invalidated
