@@ -11,6 +11,8 @@ import logging
 import signal
 import sys
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher, redis_state
 from bot.flow import Understanding
@@ -19,10 +21,11 @@ from bot.outbox import Postman, Throttle
 from bot.webhook import serve_webhook
 from nlu.places import find_region
 from nlu.service import load_nlu
-from sandbox.server import start_sandbox
+from sandbox.server import Sandbox, start_sandbox
 from storage.crypto import KeyConfigError, Keyring, install_keyring
 from storage.db import create_engine, create_session_pool, schema_is_current, upgrade_to_head
 from storage.keys import development_keyring, development_keys_path
+from storage.repositories import UpdateLog
 
 log = logging.getLogger("run_bot")
 
@@ -80,10 +83,7 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
         loop.add_signal_handler(sig, stop.set)
 
     api_base, sandbox_runner = settings.telegram_api_base, None
-    if sandbox_port is not None:
-        _, sandbox_runner, port = await start_sandbox(port=sandbox_port)
-        api_base = f"http://127.0.0.1:{port}"
-
+    token = settings.bot_token.get_secret_value() if settings.bot_token else SANDBOX_TOKEN
     if settings.auto_migrate:
         await upgrade_to_head(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -91,10 +91,15 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
         if not await schema_is_current(engine):
             print(NOT_MIGRATED, file=sys.stderr)
             return 2
+        session_pool = create_session_pool(engine)
+        if sandbox_port is not None:
+            first = await first_sandbox_update_id(session_pool, token)
+            sandbox = Sandbox(first_update_id=first)
+            _, sandbox_runner, port = await start_sandbox(port=sandbox_port, sandbox=sandbox)
+            api_base = f"http://127.0.0.1:{port}"
         storage, isolation = (
             redis_state(settings.redis_url) if settings.redis_url else (None, None)
         )
-        session_pool = create_session_pool(engine)
         postman = Postman(
             session_pool,
             throttle=Throttle(
@@ -118,7 +123,6 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
             deadline_check_seconds=settings.deadline_check_seconds,
             retention_days=settings.retention_days,
         )
-        token = settings.bot_token.get_secret_value() if settings.bot_token else SANDBOX_TOKEN
         bot = build_bot(token, api_base=api_base)
         settle_heap()
         if sandbox_runner is not None:
@@ -158,6 +162,19 @@ async def run(settings: Settings, *, sandbox_port: int | None = None) -> int:
         await engine.dispose()
         if sandbox_runner is not None:
             await sandbox_runner.cleanup()
+
+
+async def first_sandbox_update_id(
+    session_pool: async_sessionmaker[AsyncSession], token: str
+) -> int:
+    """Where the sandbox's update ids start. Telegram never hands out an update id twice, but
+    the sandbox forgets its count when it stops: it goes on after the highest update this
+    database recorded for the bot, or a returning user's first messages after a restart would
+    be skipped as already handled."""
+    bot_id = int(token.split(":", 1)[0])
+    async with session_pool() as session:
+        last = await UpdateLog(session).last_update_id(bot_id)
+    return (last or 0) + 1
 
 
 def main(argv: list[str] | None = None) -> int:

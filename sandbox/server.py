@@ -716,14 +716,16 @@ class Sandbox(SandboxState):
         webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0),
         webhook_timeout: float = 30.0,
         webhook_concurrency: int = 1,
+        first_update_id: int = 1,
     ) -> None:
         """Create an empty sandbox; webhook deliveries are retried after each delay in turn.
 
         ``webhook_concurrency`` updates of different chats may be in flight to the webhook at
         once, as Telegram opens up to max_connections; one chat's updates still go one at a
         time, in order. One (the default) keeps delivery strictly sequential.
+        ``first_update_id``: where update ids start (Telegram never reuses one).
         """
-        super().__init__()
+        super().__init__(first_update_id)
         if webhook_concurrency < 1:
             raise ValueError("webhook_concurrency must be at least 1")
         self.spec = spec or BotApiSpec.load()

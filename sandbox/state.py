@@ -724,8 +724,9 @@ class CallbackRecord:
 class SandboxState:
     """Everything the simulated Telegram knows: users, chats, files, updates and the logs."""
 
-    def __init__(self) -> None:
-        """Start empty; users appear when registered or first mentioned."""
+    def __init__(self, first_update_id: int = 1) -> None:
+        """Start empty; users appear when registered or first mentioned. Update ids start at
+        `first_update_id` (Telegram's "start from a certain positive number")."""
         self.users: dict[int, SimUser] = {}
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, StoredFile] = {}
@@ -749,7 +750,7 @@ class SandboxState:
         self.observers: list[Callable[[str, JSON], None]] = []
         # Update ids keep growing across reset(), or a polling bot would ignore new updates
         # whose id is below the offset it already confirmed.
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._file_numbers = itertools.count(1)
 
     # Waiting ----------------------------------------------------------------------------------

@@ -411,6 +411,13 @@ class UpdateLog:
         values = {"bot_id": bot_id, "update_id": update_id, "processed_at": now}
         return (await execute_core(self._session, mark, values)).first() is not None
 
+    async def last_update_id(self, bot_id: int) -> int | None:
+        """The highest update id recorded for the bot (None: none recorded)."""
+        statement = select(func.max(ProcessedUpdateRow.update_id)).where(
+            ProcessedUpdateRow.bot_id == bot_id
+        )
+        return await self._session.scalar(statement)
+
     async def forget_before(self, before: datetime) -> int:
         """Drop records older than Telegram's redelivery window; return how many."""
         result = await self._session.execute(

@@ -1,10 +1,18 @@
 """What a newcomer sees when starting the bot wrongly: one clear sentence, no traceback."""
 
+import asyncio
+import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
+
+from bot.texts import Texts
 from storage.crypto import generate_key
+from tests.e2e.harness import SandboxClient
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,3 +79,52 @@ def test_a_malformed_key_is_named_but_never_echoed(tmp_path):
     assert "ENCRYPTION_KEYS: key 1 is not a Fernet key" in done.stderr
     assert bad not in done.stderr + done.stdout
     assert "Traceback" not in done.stderr + done.stdout
+
+
+async def test_the_sandbox_restarted_on_the_same_database_still_answers(tmp_path):
+    """The sandbox forgets its update count when it stops, the bot's database does not: a
+    restarted sandbox must not hand out ids the bot already marked as handled, or a returning
+    user's first messages would be skipped as duplicates."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))},
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/sandbox.db",
+        "NLU_CACHE_DIR": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+    }
+    hello = re.escape(Texts().get("en", "ask-language").splitlines()[0])
+    async with aiohttp.ClientSession() as http:
+        for user_id in (7001, 7002):  # the second one arrives after the restart
+            bot = _sandbox_bot(env)
+            try:
+                ready = await asyncio.to_thread(_wait_for_line, bot, "Sandbox ready")
+                address = re.search(r"http://\S+/", ready)
+                assert address is not None, ready
+                sandbox = SandboxClient(address.group(0), http)
+                await sandbox.call("users", user_id=user_id, first_name="Test", language_code="en")
+                await sandbox.send(user_id, "/start")
+                await sandbox.wait_text(user_id, hello)
+            finally:
+                bot.send_signal(signal.SIGTERM)
+                output, _ = await asyncio.to_thread(bot.communicate, timeout=30)
+            assert bot.returncode == 0, output
+            assert "duplicate update skipped" not in output
+
+
+def _sandbox_bot(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`python run_bot.py --sandbox` on any free port, as the README starts it."""
+    return subprocess.Popen(
+        [sys.executable, "run_bot.py", "--sandbox", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for_line(process: subprocess.Popen[str], text: str) -> str:
+    assert process.stdout is not None
+    for line in process.stdout:
+        if text in line:
+            return line
+    raise AssertionError(f"the bot exited before printing {text!r}")

@@ -13,7 +13,7 @@ from dialogs.vocabulary import Region
 from storage.arrival import arrive
 from storage.casework import StaffRepository
 from storage.outbox import Letter, OutboxRepository
-from storage.repositories import DraftRepository, UserRepository
+from storage.repositories import DraftRepository, UpdateLog, UserRepository
 from storage.retention import forget_citizen
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -60,6 +60,18 @@ async def test_a_new_citizen_arrives_once(transaction, backend):
         again = await _arrive(s, 1)
         assert again.first_time is False
         assert (await _arrive(s, 2)).first_time is True
+
+
+async def test_the_last_update_id_is_per_bot(transaction):
+    """What a restarted sandbox goes on from (run_bot.first_sandbox_update_id)."""
+    async with transaction() as s:
+        log = UpdateLog(s)
+        assert await log.last_update_id(BOT) is None
+        for update_id in (5, 41, 17):
+            await _arrive(s, update_id)
+        await log.first_time(BOT + 1, 900, now=NOW)  # another bot's updates are not ours
+        assert await log.last_update_id(BOT) == 41
+        assert await log.last_update_id(BOT + 1) == 900
 
 
 async def test_arrival_reads_language_staff_draft_and_waiting_letters(transaction):
