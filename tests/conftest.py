@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import build_bot, build_dispatcher
@@ -60,15 +61,36 @@ def keyring_environment() -> dict[str, str]:
     return {"ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY, "BLIND_INDEX_KEY": TEST_BLIND_INDEX_KEY}
 
 
-async def fresh_postgres() -> str:
-    """The URL of the test PostgreSQL database, emptied and migrated; skips the test when
-    TEST_POSTGRES_URL is not set (a laptop without the service)."""
-    url = os.environ.get("TEST_POSTGRES_URL")
+POSTGRES_URL_VARIABLE = "TEST_POSTGRES_URL"
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL database's URL; skips the test when TEST_POSTGRES_URL is not set
+    (a laptop without the service)."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not url:
-        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
+        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set: PostgreSQL tests need a server")
+    return url
+
+
+async def fresh_postgres() -> str:
+    """The URL of the test PostgreSQL database, emptied and migrated (skips as above)."""
+    url = postgres_url()
     await empty_postgres_database(url)
     await upgrade_to_head(url)
     return url
+
+
+async def terminate_backend(url: str, pid: int) -> None:
+    """What a server restart or a NAT timeout does to a pooled connection: the server side of
+    connection `pid` is gone, the client does not know yet."""
+    killer = create_engine(url)
+    try:
+        async with killer.begin() as connection:
+            stmt = text("SELECT pg_terminate_backend(:pid)")
+            assert (await connection.execute(stmt, {"pid": pid})).scalar_one()
+    finally:
+        await killer.dispose()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from bot.texts import Texts
 from storage.db import create_engine, create_session_pool
 from storage.models import DraftRow
-from tests.conftest import Harness, fresh_postgres
+from tests.conftest import Harness, fresh_postgres, terminate_backend
 
 T = Texts()
 
@@ -51,15 +51,13 @@ async def test_a_database_connection_that_died_costs_the_citizen_nothing(caplog)
     url = await fresh_postgres()
     engine = create_engine(url)
     engine.sync_engine.pool._pool.maxsize = 1  # the bot's one connection, reused each time
-    killer = create_engine(url)
     try:
         h = Harness(create_session_pool(engine))
         c = h.citizen(language_code="en")
         await c.send("/start")
         async with engine.connect() as connection:
             pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        async with killer.begin() as connection:
-            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await terminate_backend(url, pid)
 
         with caplog.at_level(logging.WARNING, logger="bot.middlewares"):
             sent = await c.click("English")
@@ -68,7 +66,6 @@ async def test_a_database_connection_that_died_costs_the_citizen_nothing(caplog)
         assert "database connection found dead" in caplog.text
         assert h.recording.violations == []
     finally:
-        await killer.dispose()
         await engine.dispose()
 
 

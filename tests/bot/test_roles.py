@@ -28,7 +28,6 @@ closed, an outcome on another appeal's id).
 import asyncio
 import json
 import logging
-import os
 import shutil
 import time
 from collections import Counter
@@ -56,8 +55,7 @@ from storage.crypto import Keyring, install_keyring
 from storage.db import create_engine, create_session_pool, upgrade_to_head
 from storage.models import AppealEventRow, AppealRow, Base
 from storage.repositories import AppealRepository, UserRepository
-from tests.conftest import Citizen, Harness
-from tests.storage.conftest import _reset_postgres
+from tests.conftest import Citizen, Harness, fresh_postgres
 
 T = Texts()
 CATALOG = load_catalog()
@@ -319,11 +317,7 @@ async def seeded(request, tmp_path_factory, test_keyring: Keyring) -> AsyncItera
         assert not file.with_name(f"{file.name}-wal").exists(), "copies would miss the seed"
         yield Seeded("sqlite", ids, numbers, file=file)
         return
-    url = os.environ.get("TEST_POSTGRES_URL", "")
-    if not url:
-        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
-    await _reset_postgres(url)
-    await upgrade_to_head(url)
+    url = await fresh_postgres()
     engine = create_engine(url)
     ids, numbers = await seed_database(create_session_pool(engine))
     async with engine.connect() as connection:

@@ -1,6 +1,5 @@
 """Database fixtures: every test runs against SQLite and, when configured, PostgreSQL."""
 
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -14,9 +13,7 @@ from storage.db import (
     empty_postgres_database,
     upgrade_to_head,
 )
-
-POSTGRES_URL_VARIABLE = "TEST_POSTGRES_URL"
-
+from tests.conftest import postgres_url
 
 # The test database is disposable: start every test from an empty schema.
 _reset_postgres = empty_postgres_database
@@ -32,9 +29,7 @@ async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
     """Return the URL of an empty, never migrated database."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path}/t.db"
-    url = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not url:
-        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set: PostgreSQL tests need a server")
+    url = postgres_url()
     await _reset_postgres(url)
     return url
 

@@ -1,7 +1,6 @@
 """The PostgreSQL connection pool: pooled connections are checked only after sitting idle, and
 a dead one is replaced before an update's transaction gets it."""
 
-import os
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -11,17 +10,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import db
-from tests.storage.conftest import POSTGRES_URL_VARIABLE
+from tests.conftest import postgres_url, terminate_backend
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def postgres_url() -> str:
-    url = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not url:
-        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set: PostgreSQL tests need a server")
-    return url
+@pytest.fixture(name="postgres_url")
+def postgres_url_fixture() -> str:
+    return postgres_url()
 
 
 @pytest.fixture
@@ -68,17 +64,6 @@ def idle_engine(engine_with: Callable[[float], AsyncEngine]) -> AsyncEngine:
     return engine_with(0.0)  # every connection counts as idle the moment it is checked in
 
 
-async def _kill(url: str, pid: int) -> None:
-    """What a server restart or a NAT timeout does to a connection: its server side is gone."""
-    killer = db.create_engine(url)
-    try:
-        async with killer.begin() as connection:
-            stmt = text("SELECT pg_terminate_backend(:pid)")
-            assert (await connection.execute(stmt, {"pid": pid})).scalar_one()
-    finally:
-        await killer.dispose()
-
-
 async def _backend_pid(engine: AsyncEngine) -> int:
     async with engine.begin() as connection:
         return (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
@@ -107,7 +92,7 @@ async def test_an_idle_connection_that_died_is_replaced_unnoticed(
     idle_engine: AsyncEngine, postgres_url: str, pings: list[int]
 ) -> None:
     dead = await _backend_pid(idle_engine)
-    await _kill(postgres_url, dead)
+    await terminate_backend(postgres_url, dead)
 
     # The update's transaction gets a live connection and never sees the dead one.
     assert await _backend_pid(idle_engine) != dead
@@ -118,10 +103,10 @@ async def test_a_dead_connection_in_steady_use_fails_once_then_is_replaced(
     busy_engine: AsyncEngine, postgres_url: str
 ) -> None:
     """Without a ping, a connection that died seconds after its last use fails the statement
-    that finds out (that update is retried, as any failed update is), and the pool replaces
-    it: the next transaction works."""
+    that finds out (the bot then runs that update again: bot.middlewares.StaleConnection),
+    and the pool replaces it: the next transaction works."""
     dead = await _backend_pid(busy_engine)
-    await _kill(postgres_url, dead)
+    await terminate_backend(postgres_url, dead)
     with pytest.raises(DBAPIError) as failure:
         await _backend_pid(busy_engine)
     assert failure.value.connection_invalidated
