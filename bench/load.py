@@ -470,6 +470,21 @@ async def _wait_ready(
         await asyncio.sleep(0.3)
 
 
+def arrival_times(citizens: int, steps: int, rate: float | None) -> list[float]:
+    """When each citizen starts, in seconds from the beginning of the load.
+
+    Closed loop (no rate): all within the first second, so the bot has the most work waiting,
+    and the citizens then move through the intake nearly in step; the last second is
+    everyone's submission. Paced: a steady stream, spread over the first half of the run (as
+    long as the rate needs for everyone's updates), so that the kinds of update mix the way a
+    campaign's citizens, arriving over an hour, mix them: at any moment some start, some
+    tell their story and some submit. In step, a paced run measured the burst of all its
+    submissions at the end rather than the rate it was paced to (docs/performance.md).
+    """
+    spread = 1.0 if not rate else citizens * steps / rate / 2
+    return [i * spread / max(citizens, 1) for i in range(citizens)]
+
+
 async def _drive(
     scenario: Scenario,
     sandbox: Sandbox,
@@ -490,9 +505,10 @@ async def _drive(
     driver_cpu = time.process_time()
     started = time.perf_counter()
 
+    starts = arrival_times(len(citizens), len(intake_steps(labels)), scenario.rate)
+
     async def one(i: int, citizen: Citizen) -> str | None:
-        # Arrivals are spread over the first second rather than all in the same instant.
-        await asyncio.sleep(i / max(len(citizens), 1))
+        await asyncio.sleep(starts[i])
         steps = intake_steps(labels, story_for(i))
         if scenario.bot == "echo":
             await citizen.echo(steps, pacer)

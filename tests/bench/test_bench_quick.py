@@ -2,6 +2,8 @@
 appeal number, the bots log no error and send nothing the Bot API would refuse. Timings are
 never asserted (a shared CI machine cannot promise any)."""
 
+import dataclasses
+import itertools
 import os
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 from bench import dataset
 from bench.__main__ import main
-from bench.load import LoadResult, Scenario, Services, run_scenario
+from bench.load import LoadResult, Scenario, Services, arrival_times, run_scenario
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL")
 REDIS = os.environ.get("TEST_REDIS_URL")
@@ -83,23 +85,57 @@ def test_the_command_writes_the_report(tmp_path):
     assert Path(out).stat().st_size > 0
 
 
+def _run(bot: str, cpu_s: float, mode: str = "polling", **kw) -> LoadResult:
+    """A finished run of 2 citizens (36 updates) that took `cpu_s` of the bot's CPU."""
+    database = None if bot == "echo" else ("sqlite" if mode == "polling" else "postgres")
+    scenario = Scenario(bot, mode, database, citizens=2)
+    result = LoadResult(scenario, citizens=2, completed=2, updates=36, answered=36)
+    result.numbers = 2 if bot == "intake" else 0
+    result.wall_s, result.bot_cpu_s, result.latencies_ms = 1.0, cpu_s, [5.0] * 36
+    for key, value in kw.items():
+        setattr(result, key, value)
+    return result
+
+
 def test_the_report_shows_the_ratio_and_says_loudly_when_a_run_had_errors():
     from bench.__main__ import QUICK, Report, render
 
-    def run(bot: str, cpu_s: float, **kw) -> LoadResult:
-        scenario = Scenario(bot, "polling", "sqlite" if bot == "intake" else None, citizens=2)
-        result = LoadResult(scenario, citizens=2, completed=2, updates=36, answered=36)
-        result.numbers = 2 if bot == "intake" else 0
-        result.wall_s, result.bot_cpu_s, result.latencies_ms = 1.0, cpu_s, [5.0] * 36
-        for key, value in kw.items():
-            setattr(result, key, value)
-        return result
-
     report = Report(command="python -m bench", plan=QUICK, quick=True)
-    report.load = [run("echo", 0.036), run("intake", 0.108)]
+    report.load = [_run("echo", 0.036), _run("intake", 0.108)]
     text = render(report)
     assert "3.0×" in text and "ERRORS" not in text
-    report.load.append(run("intake", 0.1, errors=["citizen 7: no reply"], numbers=1))
+    report.load.append(_run("intake", 0.1, errors=["citizen 7: no reply"], numbers=1))
     text = render(report)
     assert "## ⚠ ERRORS" in text and "citizen 7: no reply" in text
     assert "1 appeal numbers for 2 citizens" in text
+
+
+def test_paced_citizens_arrive_as_a_stream_and_closed_loop_ones_at_once():
+    # Closed loop: everyone within the first second, in order.
+    at_once = arrival_times(100, 18, None)
+    assert at_once[0] == 0 and max(at_once) < 1 and at_once == sorted(at_once)
+    # Paced to 300 updates/s, 100 citizens' 1,800 updates take 6 s: arrivals spread evenly
+    # over the first 3 s, so that submissions do not all fall in the last second.
+    stream = arrival_times(100, 18, 300.0)
+    assert stream[0] == 0 and stream == sorted(stream)
+    assert 2.9 < stream[-1] < 3.0
+    gaps = {round(b - a, 9) for a, b in itertools.pairwise(stream)}
+    assert gaps == {0.03}
+
+
+def test_the_headline_ratio_is_the_median_of_alternating_pairs():
+    from bench.__main__ import FULL, Report, render
+
+    plan = dataclasses.replace(FULL, citizens=2)
+    report = Report(command="python -m bench", plan=plan, quick=False)
+    # The first pair comes from the main runs; two more were run in alternation after them.
+    report.load = [_run("echo", 0.036, "webhook"), _run("intake", 0.108, "webhook")]
+    report.pairs = [
+        (_run("echo", 0.030, "webhook"), _run("intake", 0.150, "webhook")),  # 5.0×
+        (_run("echo", 0.040, "webhook"), _run("intake", 0.160, "webhook")),  # 4.0×
+    ]
+    text = render(report)
+    assert "median of 3 alternating pairs: 4.0× (pairs 3.0×, 4.0×, 5.0×) — **NOT met**" in text
+    assert "| 2 | 0.83 | 4.17 | 5.0× | 36 |" in text  # CPU ms per update, from 36 updates
+    report.pairs[1][1].errors.append("citizen 3: no reply")
+    assert "## ⚠ ERRORS" in render(report)  # a repeat's errors count like any run's
