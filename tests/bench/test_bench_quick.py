@@ -139,3 +139,23 @@ def test_the_headline_ratio_is_the_median_of_alternating_pairs():
     assert "| 2 | 0.83 | 4.17 | 5.0× | 36 |" in text  # CPU ms per update, from 36 updates
     report.pairs[1][1].errors.append("citizen 3: no reply")
     assert "## ⚠ ERRORS" in render(report)  # a repeat's errors count like any run's
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, needs_postgres])],
+)
+async def test_the_cost_of_an_updates_transaction_is_measured_step_by_step(backend, tmp_path):
+    from bench.transactions import measure
+
+    url = POSTGRES if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path}/tx.db"
+    costs = dict(await measure(url, 5))
+    steps = list(costs)
+    assert steps[:3] == [
+        "BEGIN, arrival, COMMIT",
+        "... and the draft's upsert",
+        "... and the outbox row (an intake update's database work)",
+    ]
+    assert all(ms > 0 for ms in costs.values())
+    # asyncpg's floor is measured on PostgreSQL only (SQLite has no such driver).
+    assert ("floor: the same through asyncpg alone" in costs) == (backend == "postgresql")
