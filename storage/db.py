@@ -33,8 +33,13 @@ _LAST_CHECKIN = "last_checkin"
 _json_serializer = functools.partial(json.dumps, ensure_ascii=False)
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """Create the application's engine for a SQLAlchemy async URL."""
+def create_engine(
+    url: str, *, pool_size: int = 5, idle_ping_seconds: float = IDLE_PING_SECONDS
+) -> AsyncEngine:
+    """Create the application's engine for a SQLAlchemy async URL.
+
+    PostgreSQL: `pool_size` connections are kept open (10 more may open under load), and one
+    idle for `idle_ping_seconds` is checked before use."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed, foreign_keys=True)
@@ -44,11 +49,11 @@ def create_engine(url: str) -> AsyncEngine:
         # SQL errors must not carry the citizens' words into logs and tracebacks.
         hide_parameters=True,
         pool_recycle=1800,
-        pool_size=5,
+        pool_size=pool_size,
         max_overflow=10,
         pool_timeout=30,
     )
-    _ping_when_idle(engine, IDLE_PING_SECONDS)
+    _ping_when_idle(engine, idle_ping_seconds)
     return engine
 
 

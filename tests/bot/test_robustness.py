@@ -49,8 +49,7 @@ async def test_a_database_connection_that_died_costs_the_citizen_nothing(caplog)
     """A PostgreSQL restart or a dropped NAT entry kills a pooled connection that was in use
     a moment ago (the pool pings only idle ones): the next update runs again on a new one."""
     url = await fresh_postgres()
-    engine = create_engine(url)
-    engine.sync_engine.pool._pool.maxsize = 1  # the bot's one connection, reused each time
+    engine = create_engine(url, pool_size=1)  # the bot's one connection, reused each time
     try:
         h = Harness(create_session_pool(engine))
         c = h.citizen(language_code="en")

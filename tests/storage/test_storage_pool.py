@@ -35,17 +35,13 @@ def pings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
-async def engine_with(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Callable[[float], AsyncEngine]]:
+async def engine_with(postgres_url: str) -> AsyncIterator[Callable[[float], AsyncEngine]]:
     """Make the application's engine with a given idle time before a ping."""
     made: list[AsyncEngine] = []
 
     def make(idle: float) -> AsyncEngine:
-        monkeypatch.setattr(db, "IDLE_PING_SECONDS", idle)
-        engine = db.create_engine(postgres_url)
         # One connection, so that every transaction below reuses the same one.
-        engine.sync_engine.pool._pool.maxsize = 1  # type: ignore[attr-defined]
+        engine = db.create_engine(postgres_url, pool_size=1, idle_ping_seconds=idle)
         made.append(engine)
         return engine
 
