@@ -426,7 +426,8 @@ def targets(report: Report) -> list[str]:
     if ratios:
         worst = max(ratios, key=lambda p: p[1])
         lines.append(
-            f"- Cost per update ≤ {TARGET_RATIO:g}× the echo bot's: "
+            f"- Cost per update ≤ {TARGET_RATIO:g}× the echo bot's, each closed-loop run "
+            f"against the echo bot in its mode: "
             f"{', '.join(f'{r.scenario.name} {x:.1f}×' for r, x in ratios)} — "
             f"{verdict(worst[1] <= TARGET_RATIO)}"
         )
