@@ -14,7 +14,7 @@ import sys
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher, redis_state
+from bot.factory import bot_id_of, build_bot, build_dispatcher, redis_state
 from bot.flow import Understanding
 from bot.logs import configure_logging
 from bot.outbox import Postman, Throttle
@@ -171,7 +171,7 @@ async def first_sandbox_update_id(
     the sandbox forgets its count when it stops: it goes on after the highest update this
     database recorded for the bot, or a returning user's first messages after a restart would
     be skipped as already handled."""
-    bot_id = int(token.split(":", 1)[0])
+    bot_id = bot_id_of(token)
     async with session_pool() as session:
         last = await UpdateLog(session).last_update_id(bot_id)
     return (last or 0) + 1

@@ -19,6 +19,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.methods import Response, TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeChat
+from aiogram.utils.token import extract_bot_id, validate_token
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.casework import Casework
@@ -182,6 +183,13 @@ def _keep_response_models() -> tuple[type, ...]:
         and not isinstance(getattr(method, "__returning__", None), property | None)
     }
     return tuple(Response[result] for result in returning.values())
+
+
+def bot_id_of(token: str) -> int:
+    """The bot's id, the token's part before the colon, as `Bot.id` reads it (a malformed
+    token is refused the way aiogram refuses it)."""
+    validate_token(token)
+    return extract_bot_id(token)
 
 
 def build_bot(
