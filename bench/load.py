@@ -44,7 +44,7 @@ TOKEN = "123456:BENCH"
 
 @dataclass
 class Scenario:
-    bot: str  # "intake" or "echo"
+    bot: str  # "intake", "echo", or "traffic" (the echo bot making the intake's requests)
     mode: str  # "polling" or "webhook"
     database: str | None = None  # "sqlite", "postgres"; None for the echo bot
     processes: int = 1
@@ -54,7 +54,7 @@ class Scenario:
 
     @property
     def name(self) -> str:
-        parts = [self.bot, self.mode]
+        parts = [{"traffic": "echo (intake's requests)"}.get(self.bot, self.bot), self.mode]
         if self.database:
             parts.append(self.database)
         if self.redis:
@@ -230,8 +230,10 @@ class Citizen:
 
     async def wait_newer_than(self, message_id: int) -> None:
         def newer() -> bool:
+            # With a keyboard: after a shared contact the intake (and the echo bot making its
+            # requests) first takes the reply keyboard away, then asks the next question.
             newest = self.newest_bot_message()
-            return newest is not None and newest.message_id > message_id
+            return newest is not None and newest.message_id > message_id and newest.inline_markup
 
         await self.until(newer, f"bot message after {message_id}")
 
@@ -258,7 +260,7 @@ class Citizen:
         return (await self.wait_text(NUMBER.pattern)).group(0)
 
     async def echo(self, steps: list[Step], pacer: Pacer) -> None:
-        """The same kinds of update in the same order, to the echo bot."""
+        """The same kinds of update in the same order, to the echo bot (either kind)."""
         newest = 0
         for step in steps:
             if step.kind == "click":
@@ -388,7 +390,11 @@ async def _run(
         # Each process logs its updates, so the report can say how the kernel spread them
         # (a cost the single-process runs do not pay).
         env["LOG_UPDATES"] = "true"
-    entry = ["run_bot.py"] if scenario.bot == "intake" else ["-m", "bench.echo_bot"]
+    entry = {
+        "intake": ["run_bot.py"],
+        "echo": ["-m", "bench.echo_bot"],
+        "traffic": ["-m", "bench.echo_bot", "--intake-traffic"],
+    }[scenario.bot]
     if profile is not None and profile.suffix == ".prof":  # cProfile: CPU per function
         entry = ["-m", "cProfile", "-o", str(profile), *entry]
     elif profile is not None:  # pyinstrument: where the wall time goes, as a call tree
@@ -510,9 +516,9 @@ async def _drive(
     async def one(i: int, citizen: Citizen) -> str | None:
         await asyncio.sleep(starts[i])
         steps = intake_steps(labels, story_for(i))
-        if scenario.bot == "echo":
+        if scenario.bot != "intake":
             await citizen.echo(steps, pacer)
-            return "echo"
+            return scenario.bot
         return await citizen.intake(steps, pacer)
 
     outcomes = await asyncio.gather(

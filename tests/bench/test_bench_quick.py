@@ -44,6 +44,19 @@ async def test_citizens_file_appeals_with_the_real_bot_and_the_echo_bot(bot, mod
     assert_correct(await run_scenario(scenario, Services(None, None), workdir=tmp_path))
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_the_echo_bot_makes_exactly_the_intakes_requests_when_asked(mode, tmp_path):
+    runs = [
+        await run_scenario(Scenario(bot, mode, database, citizens=CITIZENS), Services(None, None))
+        for bot, database in (("traffic", None), ("intake", "sqlite"))
+    ]
+    for run in runs:
+        assert_correct(run)
+    traffic, intake = ({m: n for m, n in r.calls.items() if n and m != "getUpdates"} for r in runs)
+    assert traffic == intake
+    assert set(intake) == {"sendMessage", "editMessageReplyMarkup", "answerCallbackQuery"}
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 @needs_postgres
@@ -87,7 +100,7 @@ def test_the_command_writes_the_report(tmp_path):
 
 def _run(bot: str, cpu_s: float, mode: str = "polling", **kw) -> LoadResult:
     """A finished run of 2 citizens (36 updates) that took `cpu_s` of the bot's CPU."""
-    database = None if bot == "echo" else ("sqlite" if mode == "polling" else "postgres")
+    database = None if bot != "intake" else ("sqlite" if mode == "polling" else "postgres")
     scenario = Scenario(bot, mode, database, citizens=2)
     result = LoadResult(scenario, citizens=2, completed=2, updates=36, answered=36)
     result.numbers = 2 if bot == "intake" else 0
@@ -123,21 +136,35 @@ def test_paced_citizens_arrive_as_a_stream_and_closed_loop_ones_at_once():
     assert gaps == {0.03}
 
 
-def test_the_headline_ratio_is_the_median_of_alternating_pairs():
-    from bench.__main__ import FULL, Report, render
+def test_the_headline_ratio_is_the_median_of_alternating_rounds():
+    from bench.__main__ import FULL, Report, Round, render
 
     plan = dataclasses.replace(FULL, citizens=2)
     report = Report(command="python -m bench", plan=plan, quick=False)
-    # The first pair comes from the main runs; two more were run in alternation after them.
-    report.load = [_run("echo", 0.036, "webhook"), _run("intake", 0.108, "webhook")]
-    report.pairs = [
-        (_run("echo", 0.030, "webhook"), _run("intake", 0.150, "webhook")),  # 5.0×
-        (_run("echo", 0.040, "webhook"), _run("intake", 0.160, "webhook")),  # 4.0×
+    # The first round comes from the main runs; two more were run in alternation after them.
+    calls = {"sendMessage": 38, "editMessageReplyMarkup": 22, "answerCallbackQuery": 22}
+    report.load = [
+        _run("echo", 0.036, "webhook"),
+        _run("traffic", 0.072, "webhook", calls=calls),  # 2.0×
+        _run("intake", 0.108, "webhook"),  # 3.0×
+    ]
+    report.rounds = [
+        Round(
+            _run("echo", 0.030, "webhook"),
+            _run("intake", 0.150, "webhook"),  # 5.0×
+            _run("traffic", 0.075, "webhook", calls=calls),  # 2.5×
+        ),
+        Round(_run("echo", 0.040, "webhook"), _run("intake", 0.160, "webhook")),  # 4.0×
     ]
     text = render(report)
-    assert "median of 3 alternating pairs: 4.0× (pairs 3.0×, 4.0×, 5.0×) — **NOT met**" in text
-    assert "| 2 | 0.83 | 4.17 | 5.0× | 36 |" in text  # CPU ms per update, from 36 updates
-    report.pairs[1][1].errors.append("citizen 3: no reply")
+    assert "median of 3 alternating rounds: 4.0× (rounds 3.0×, 4.0×, 5.0×) — **NOT met**" in text
+    # The intake's requests alone: measured in two of the three rounds.
+    assert "the same 2.3 requests per update as the intake" in text
+    assert "with no state and no database): 2.2× the echo bot (2.0×, 2.5×)" in text
+    # CPU ms per update, from 36 updates; a round without the traffic run shows dashes.
+    assert "| 2 | 0.83 | 2.08 | 2.5× | 4.17 | 5.0× | 36 |" in text
+    assert "| 3 | 1.11 | - | - | 4.44 | 4.0× | 36 |" in text
+    report.rounds[1].intake.errors.append("citizen 3: no reply")
     assert "## ⚠ ERRORS" in render(report)  # a repeat's errors count like any run's
 
 
