@@ -5,6 +5,8 @@ never asserted (a shared CI machine cannot promise any)."""
 import dataclasses
 import itertools
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from bench import dataset
 from bench.__main__ import main
 from bench.load import LoadResult, Scenario, Services, arrival_times, run_scenario
+from bench.procs import ROOT
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL")
 REDIS = os.environ.get("TEST_REDIS_URL")
@@ -186,3 +189,28 @@ async def test_the_cost_of_an_updates_transaction_is_measured_step_by_step(backe
     assert all(ms > 0 for ms in costs.values())
     # asyncpg's floor is measured on PostgreSQL only (SQLite has no such driver).
     assert ("floor: the same through asyncpg alone" in costs) == (backend == "postgresql")
+
+
+def test_the_echo_bot_keeps_aiograms_response_models_as_the_real_bot_does():
+    # In a fresh interpreter: in this one the real bot's factory may already hold them.
+    # Parametrized in a function: at module level pydantic would store the model in the
+    # module's globals, which holds it as the bot's own calls never do.
+    probe = """
+import gc, weakref
+from aiogram.methods import Response
+from aiogram.types import Message
+from bench.echo_bot import keep_response_models
+def model():
+    return weakref.ref(Response[Message])
+unkept = model()
+gc.collect()
+print(unkept() is None)  # pydantic holds them weakly: collected, rebuilt on the next request
+kept = keep_response_models()
+held = model()
+gc.collect()
+print(held() is not None and held() in kept)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.split() == ["True", "True"]
