@@ -1,6 +1,7 @@
 """The conversation table, walked without Telegram: every step is reachable, every path ends,
 every category has its texts, its data and a route."""
 
+import dataclasses
 from collections import deque
 from datetime import UTC, datetime
 
@@ -157,6 +158,32 @@ def test_advance_is_pure_and_does_not_touch_its_input():
 def test_a_draft_survives_serialisation():
     for state in STATES[:200]:
         assert IntakeState.from_dict(state.to_dict()) == state
+
+
+def _containers(value, found):
+    if isinstance(value, dict | list):
+        found.append(value)
+        for item in value.values() if isinstance(value, dict) else value:
+            _containers(item, found)
+    return found
+
+
+def test_a_drafts_copy_is_deep_and_its_dict_is_what_asdict_gives():
+    for state in STATES[:200]:
+        assert state.to_dict() == dataclasses.asdict(state)  # the library's reading
+        copied = state.copy()
+        assert copied == state
+        # Not one list or dict shared with the original, in the copy or in the dict.
+        original = {id(c) for c in _containers(vars(state), [])}
+        made = _containers(vars(copied), []) + _containers(state.to_dict(), [])
+        assert not {id(c) for c in made} & original
+
+
+def test_a_draft_refuses_what_json_could_not_store():
+    state = IntakeState(language="en")
+    state.answers["when"] = datetime(2026, 1, 1)
+    with pytest.raises(TypeError, match="JSON data only, not datetime"):
+        state.to_dict()
 
 
 CATALOG = load_catalog()
