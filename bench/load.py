@@ -233,7 +233,11 @@ class Citizen:
             # With a keyboard: after a shared contact the intake (and the echo bot making its
             # requests) first takes the reply keyboard away, then asks the next question.
             newest = self.newest_bot_message()
-            return newest is not None and newest.message_id > message_id and newest.inline_markup
+            return (
+                newest is not None
+                and newest.message_id > message_id
+                and bool(newest.inline_markup)
+            )
 
         await self.until(newer, f"bot message after {message_id}")
 
